@@ -1,0 +1,200 @@
+"""Running a plan on data: resolve thresholds, evaluate, judge each check, record a Run."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from assay._version import __version__
+from assay.checks._evaluation import Evaluator
+from assay.checks._plan import Plan, ThresholdRule
+from assay.checks._run import CheckResult, DataSummary, Run, ScoreSummary
+from assay.checks._specs import ComparisonCheck, MetricCheck
+from assay.data import Dataset, Roles
+from assay.errors import InputError, PlanError, UndefinedMetricError
+from assay.metrics import PairedComparison, get_metric, select_threshold
+
+logger = logging.getLogger(__name__)
+
+
+def validate(plan: Plan, data: Any, *, roles: Roles | None = None) -> Run:
+    """Run a plan on data and return the immutable :class:`Run`.
+
+    Parameters
+    ----------
+    plan
+        The validation plan; it is not modified.
+    data
+        A :class:`~assay.data.Dataset`, or a table or file path read with ``roles``.
+    roles
+        Column roles when ``data`` is not already a Dataset; defaults to the plan's roles.
+
+    Raises
+    ------
+    InputError
+        when the data does not fit the roles or the plan names a score the data lacks.
+    PlanError
+        when neither the plan nor the caller gives roles.
+    """
+    started_at = datetime.now(UTC)
+    clock = time.perf_counter()
+    dataset = _as_dataset(data, roles or plan.roles)
+    missing = sorted(plan.scores_used() - set(dataset.roles.score))
+    if missing:
+        raise InputError(
+            f"the plan names score column(s) {', '.join(map(repr, missing))} that are not "
+            f"among the data's scores ({', '.join(dataset.roles.score)})"
+        )
+    evaluator = Evaluator(dataset, plan.settings)
+    timings: dict[str, float] = {"load": time.perf_counter() - clock}
+
+    def timed(step: str, start: float) -> float:
+        now = time.perf_counter()
+        timings[step] = now - start
+        return now
+
+    mark = time.perf_counter()
+    thresholds = _resolve_thresholds(plan, dataset)
+    results = tuple(_judge(check, evaluator, thresholds) for check in plan.checks)
+    mark = timed("checks", mark)
+    metrics = tuple(evaluator.metric_records(thresholds))
+    mark = timed("metrics", mark)
+    comparisons = tuple(evaluator.comparisons())
+    mark = timed("comparisons", mark)
+    curves = evaluator.curves(thresholds)
+    timed("curves", mark)
+    timings["total"] = time.perf_counter() - clock
+    return Run(
+        assay_version=__version__, plan=plan, plan_fingerprint=plan.fingerprint,
+        roles=dataset.roles, data=_summarise(dataset), seed=plan.settings.seed,
+        level=plan.settings.level, thresholds=thresholds, results=results, metrics=metrics,
+        comparisons=comparisons, curves=curves, started_at=started_at,
+        timings={k: round(v, 4) for k, v in timings.items()},
+    )
+
+
+def _as_dataset(data: Any, roles: Roles | None) -> Dataset:
+    if isinstance(data, Dataset):
+        return data
+    if roles is None:
+        raise PlanError("no column roles: give them in the plan ('roles:') or to validate()")
+    return Dataset(data, roles)
+
+
+def _resolve_thresholds(plan: Plan, data: Dataset) -> dict[str, float]:
+    resolved: dict[str, float] = {}
+    for name, value in plan.thresholds.items():
+        if isinstance(value, ThresholdRule):
+            score = value.score or data.roles.score[0]
+            resolved[name] = float(select_threshold(
+                data.y, data.scores[score], rule=value.rule, target=value.target))
+        else:
+            resolved[name] = float(value)
+    return resolved
+
+
+def _judge(check: MetricCheck | ComparisonCheck, evaluator: Evaluator,
+           thresholds: dict[str, float]) -> CheckResult:
+    threshold = (thresholds[check.threshold] if isinstance(check.threshold, str)
+                 else check.threshold)
+    if isinstance(check, MetricCheck):
+        return _judge_metric(check, evaluator, threshold)
+    return _judge_comparison(check, evaluator, threshold)
+
+
+def _judge_metric(check: MetricCheck, evaluator: Evaluator,
+                  threshold: float | None) -> CheckResult:
+    spec = get_metric(check.metric)
+    score = check.score or evaluator.data.roles.score[0]
+    title = check.title or _title(spec.title, score, threshold)
+    common: dict[str, Any] = dict(
+        id=check.label, kind="metric", title=title, metric=check.metric, score=score,
+        threshold=threshold, condition=str(check.condition),
+        warning=str(check.warning) if check.warning else None,
+    )
+    if reason := evaluator.applicable(spec, score):
+        return CheckResult(status="skipped", reason=reason, **common)
+    try:
+        result = evaluator.estimate(check.metric, score, threshold=threshold, ci=check.ci,
+                                    params=check.params)
+        holds = check.condition.holds(result)
+        warned = check.warning is not None and not check.warning.holds(result)
+    except UndefinedMetricError as exc:
+        return CheckResult(status="error", reason=f"could not be evaluated: {exc}", **common)
+    if not holds:
+        status, reason = "fail", f"{result} does not meet '{check.condition}'"
+    elif warned:
+        status, reason = "warn", f"{result} meets '{check.condition}' but not '{check.warning}'"
+    else:
+        status, reason = "pass", f"{result} meets '{check.condition}'"
+    return CheckResult(status=status, reason=reason, estimate=result, **common)
+
+
+def _judge_comparison(check: ComparisonCheck, evaluator: Evaluator,
+                      threshold: float | None) -> CheckResult:
+    spec = get_metric(check.compare)
+    title = check.title or (f"{spec.title} of {check.challenger} vs {check.baseline} "
+                            f"({check.test}, margin {check.margin:g})")
+    common: dict[str, Any] = dict(
+        id=check.label, kind="comparison", title=title, metric=check.compare,
+        score=check.challenger, threshold=threshold,
+        condition=_comparison_condition(check, bool(spec.greater_is_better)),
+    )
+    for score in (check.challenger, check.baseline):
+        if reason := evaluator.applicable(spec, score):
+            return CheckResult(status="skipped", reason=reason, **common)
+    try:
+        result = evaluator.compare(check.compare, check.challenger, check.baseline,
+                                   threshold=threshold)
+    except UndefinedMetricError as exc:
+        return CheckResult(status="error", reason=f"could not be evaluated: {exc}", **common)
+    holds = _comparison_holds(check, result, bool(spec.greater_is_better))
+    described = (f"difference {result.difference:+.3f} "
+                 f"({result.ci_low:+.3f} to {result.ci_high:+.3f})")
+    verdict = "meets" if holds else "does not meet"
+    return CheckResult(status="pass" if holds else "fail",
+                       reason=f"{described} {verdict} '{common['condition']}'",
+                       comparison=result, **common)
+
+
+def _comparison_condition(check: ComparisonCheck, higher_is_better: bool) -> str:
+    m = check.margin
+    if check.test == "equivalence":
+        return f"ci in [{-m:g}, {m:g}]"
+    if check.test == "noninferiority":
+        return f"ci_low > {-m:g}" if higher_is_better else f"ci_high < {m:g}"
+    return f"ci_low > {m:g}" if higher_is_better else f"ci_high < {-m:g}"
+
+
+def _comparison_holds(check: ComparisonCheck, result: PairedComparison,
+                      higher_is_better: bool) -> bool:
+    m = check.margin
+    if check.test == "equivalence":
+        return -m <= result.ci_low and result.ci_high <= m
+    if check.test == "noninferiority":
+        return result.ci_low > -m if higher_is_better else result.ci_high < m
+    return result.ci_low > m if higher_is_better else result.ci_high < -m
+
+
+def _title(metric_title: str, score: str, threshold: float | None) -> str:
+    at = f" at threshold {threshold:g}" if threshold is not None else ""
+    return f"{metric_title} of {score}{at}"
+
+
+def _summarise(data: Dataset) -> DataSummary:
+    scores = tuple(
+        ScoreSummary(name=name, probability=data.is_probability(name),
+                     minimum=float(values.min()), maximum=float(values.max()))
+        for name, values in data.scores.items()
+    )
+    start = end = None
+    if data.roles.time is not None:
+        times = pd.to_datetime(data.frame[data.roles.time])
+        start, end = times.min().isoformat(), times.max().isoformat()
+    return DataSummary(source=data.source, fingerprint=data.fingerprint, n=data.n,
+                       n_events=data.n_events, scores=scores, time_start=start, time_end=end)
+

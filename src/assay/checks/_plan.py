@@ -1,0 +1,178 @@
+"""Plans: a named, versioned list of checks with roles, thresholds and settings, read from YAML."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from assay.checks._specs import CHECK_TAGS, Check, ComparisonCheck, MetricCheck
+from assay.checks._yaml import load_yaml_with_lines
+from assay.data import Roles, json_fingerprint
+from assay.errors import PlanError
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class ThresholdRule(BaseModel):
+    """A threshold chosen on the data by a rule rather than fixed in advance.
+
+    ``sensitivity``: the highest threshold whose sensitivity is at least ``target``;
+    ``flag_rate``: the lowest threshold that flags at most ``target`` of patients;
+    ``youden``: the threshold maximising sensitivity + specificity − 1.
+    """
+
+    model_config = _FROZEN
+
+    rule: Literal["sensitivity", "flag_rate", "youden"]
+    target: float | None = Field(default=None, gt=0.0, lt=1.0)
+    score: str | None = Field(default=None, description="score column; default the first")
+
+    @model_validator(mode="after")
+    def _target_when_needed(self) -> ThresholdRule:
+        if (self.rule == "youden") != (self.target is None):
+            raise ValueError("'youden' takes no target; 'sensitivity' and 'flag_rate' need one")
+        return self
+
+
+class Settings(BaseModel):
+    """How intervals are computed for every check of a plan."""
+
+    model_config = _FROZEN
+
+    level: float = Field(default=0.95, gt=0.5, lt=1.0, description="confidence level")
+    n_boot: int = Field(default=1000, ge=100, le=100_000, description="bootstrap replicates")
+    bootstrap_method: Literal["percentile", "bca"] = "percentile"
+    seed: int = Field(default=0, ge=0, description="seed of every random draw of the run")
+
+
+class Plan(BaseModel):
+    """A validation protocol: which checks, on which columns, at which thresholds.
+
+    Examples
+    --------
+    >>> plan = Plan(name="demo", checks=[{"metric": "auroc", "condition": "ci_low >= 0.7"}])
+    >>> plan.checks[0].label, plan.fingerprint[:7]
+    ('auroc', 'sha256:')
+    """
+
+    model_config = _FROZEN
+
+    name: str = Field(min_length=1)
+    version: str = "1"
+    description: str = ""
+    roles: Roles | None = Field(default=None, description="may instead come from the CLI")
+    thresholds: dict[str, float | ThresholdRule] = Field(default_factory=dict)
+    settings: Settings = Field(default_factory=Settings)
+    checks: tuple[Check, ...] = Field(
+        default=(), description="may be empty: the run then only describes performance"
+    )
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Plan:
+        labels: set[str] = set()
+        for check in self.checks:
+            if isinstance(check.threshold, str) and check.threshold not in self.thresholds:
+                named = ", ".join(self.thresholds) or "none are defined"
+                raise ValueError(
+                    f"check {check.label!r} uses threshold {check.threshold!r}, which the plan "
+                    f"does not define under 'thresholds:' ({named})"
+                )
+            if check.label in labels:
+                raise ValueError(f"two checks have the id {check.label!r}; give one an 'id:'")
+            labels.add(check.label)
+        return self
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the plan's canonical JSON: equal plans have equal fingerprints."""
+        return json_fingerprint(self.model_dump(mode="json"))
+
+    def scores_used(self) -> set[str]:
+        """Score columns named by the plan's checks and threshold rules."""
+        named: set[str] = set()
+        for check in self.checks:
+            if isinstance(check, MetricCheck) and check.score:
+                named.add(check.score)
+            if isinstance(check, ComparisonCheck):
+                named |= {check.challenger, check.baseline}
+        for rule in self.thresholds.values():
+            if isinstance(rule, ThresholdRule) and rule.score:
+                named.add(rule.score)
+        return named
+
+    @classmethod
+    def load(cls, path: str | Path) -> Plan:
+        """Read a plan from a YAML file; errors name the file, line and field."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise PlanError(f"{path}: cannot read the plan: {exc.strerror}") from exc
+        return cls.from_yaml(text, source=str(path))
+
+    @classmethod
+    def from_yaml(cls, text: str, *, source: str = "<plan>") -> Plan:
+        """Read a plan from YAML text; ``source`` names it in error messages."""
+        try:
+            document, lines = load_yaml_with_lines(text)
+        except yaml.YAMLError as exc:
+            raise PlanError(f"{source}: not valid YAML: {exc}") from exc
+        except ValueError as exc:
+            raise PlanError(f"{source}: {exc}") from exc
+        if not isinstance(document, dict):
+            raise PlanError(f"{source}: a plan is a YAML mapping with 'name:' and 'checks:'")
+        try:
+            return cls.model_validate(document)
+        except ValidationError as exc:
+            raise PlanError(_describe(exc, source, lines)) from exc
+
+    def to_yaml(self) -> str:
+        """The plan as YAML (reads back to an equal plan)."""
+        document = self.model_dump(mode="json", exclude_defaults=True)
+        return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+    @staticmethod
+    def json_schema() -> dict[str, Any]:
+        """JSON Schema of plan files, for editors (``assay schema plan``)."""
+        schema = Plan.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = "Assay plan"
+        return schema
+
+
+def _describe(error: ValidationError, source: str, lines: dict[tuple[Any, ...], int]) -> str:
+    problems = []
+    for item in error.errors():
+        location = tuple(p for p in item["loc"] if not _is_union_tag(p))
+        line = _nearest_line(location, lines)
+        where = _path_text(location) or "plan"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = f"unknown field {location[-1]!r}"
+        elif item["type"] == "missing":
+            message = f"required field {location[-1]!r} is missing"
+            where = _path_text(location[:-1]) or "plan"
+        problems.append(f"{source}" + (f" line {line}" if line else "") + f", {where}: {message}")
+    return "\n".join(problems)
+
+
+def _is_union_tag(part: Any) -> bool:
+    return part in CHECK_TAGS.values()
+
+
+def _nearest_line(location: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
+    for end in range(len(location), -1, -1):
+        if location[:end] in lines:
+            return lines[location[:end]]
+    return None
+
+
+def _path_text(location: tuple[Any, ...]) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text

@@ -1,0 +1,189 @@
+"""Run: the immutable record of a plan run on data."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assay.checks._plan import Plan
+from assay.data import Roles
+from assay.metrics import Curve, Estimate, PairedComparison
+
+Status = Literal["pass", "warn", "fail", "error", "skipped"]
+STATUS_ORDER: tuple[Status, ...] = ("fail", "error", "warn", "pass", "skipped")
+"""Statuses from the most to the least severe: the order reports list results in."""
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class CheckResult(BaseModel):
+    """The outcome of one check: a status, the reason in plain words, and the evidence."""
+
+    model_config = _FROZEN
+
+    id: str
+    kind: Literal["metric", "comparison"]
+    title: str
+    status: Status
+    reason: str
+    metric: str
+    score: str | None = None
+    threshold: float | None = None
+    condition: str | None = None
+    warning: str | None = None
+    estimate: Estimate | None = None
+    comparison: PairedComparison | None = None
+
+
+class MetricRecord(BaseModel):
+    """One metric of one score, as listed in the evaluation table (``metrics`` in JSON)."""
+
+    model_config = _FROZEN
+
+    score: str
+    metric: str
+    value: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    level: float | None = None
+    method: str | None = None
+    n: int
+    n_events: int | None = None
+    threshold: float | None = None
+    status: Literal["ok", "skipped", "undefined"] = "ok"
+    reason: str | None = None
+
+    @property
+    def estimate(self) -> Estimate | None:
+        """The record as an Estimate, when it has a value."""
+        if self.value is None:
+            return None
+        return Estimate(value=self.value, ci_low=self.ci_low, ci_high=self.ci_high,
+                        level=self.level or 0.95, method=self.method or "none",  # type: ignore[arg-type]
+                        n=self.n, n_events=self.n_events)
+
+
+class ScoreSummary(BaseModel):
+    """What a score column looked like."""
+
+    model_config = _FROZEN
+
+    name: str
+    probability: bool
+    minimum: float
+    maximum: float
+
+
+class DataSummary(BaseModel):
+    """The data a run used, without patient-level rows."""
+
+    model_config = _FROZEN
+
+    source: str
+    fingerprint: str
+    n: int
+    n_events: int | None
+    scores: tuple[ScoreSummary, ...]
+    time_start: str | None = None
+    time_end: str | None = None
+
+
+class Run(BaseModel):
+    """The immutable outcome of running a plan on data.
+
+    A Run holds everything its reports need, so any stored Run re-renders to the same report.
+    ``to_json(timings=False)`` gives the same bytes for the same inputs and seed; the
+    ``started_at`` and ``timings`` fields record when and how long, and are the only fields
+    that differ between otherwise identical runs.
+    """
+
+    model_config = _FROZEN
+
+    schema_version: Literal[1] = 1
+    assay_version: str
+    plan: Plan
+    plan_fingerprint: str
+    roles: Roles
+    data: DataSummary
+    seed: int
+    level: float
+    thresholds: dict[str, float] = Field(description="named thresholds, resolved on the data")
+    results: tuple[CheckResult, ...]
+    metrics: tuple[MetricRecord, ...]
+    comparisons: tuple[PairedComparison, ...]
+    curves: dict[str, dict[str, Curve]] = Field(description="score → curve kind → curve")
+    started_at: datetime | None = None
+    timings: dict[str, float] = Field(default_factory=dict, description="seconds per step")
+
+    @property
+    def status(self) -> Status:
+        """``fail`` if any check failed, else ``error``, ``warn``, ``pass`` in that order."""
+        statuses = {r.status for r in self.results}
+        return next((s for s in STATUS_ORDER if s in statuses), "pass")
+
+    @property
+    def counts(self) -> dict[Status, int]:
+        """How many checks ended in each status."""
+        counted = Counter(r.status for r in self.results)
+        return {s: counted.get(s, 0) for s in STATUS_ORDER}
+
+    @property
+    def passed(self) -> bool:
+        """True when no check failed or errored (warnings allowed): the CI gate."""
+        return not any(r.status in ("fail", "error") for r in self.results)
+
+    def failures(self) -> list[CheckResult]:
+        """The checks that failed or could not be evaluated."""
+        return [r for r in self.results if r.status in ("fail", "error")]
+
+    def metric(self, name: str, score: str | None = None) -> MetricRecord:
+        """The evaluation record of one metric (of the first score unless named)."""
+        score = score or self.roles.score[0]
+        for record in self.metrics:
+            if record.metric == name and record.score == score:
+                return record
+        raise KeyError(f"no metric {name!r} for score {score!r} in this run")
+
+    def to_dict(self, *, timings: bool = True) -> dict[str, Any]:
+        """The run as JSON-ready data; without timings it is reproducible byte for byte."""
+        exclude = None if timings else {"started_at", "timings"}
+        return self.model_dump(mode="json", exclude=exclude)
+
+    def to_json(self, path: str | Path | None = None, *, timings: bool = True) -> str:
+        """Serialise (and write to ``path`` when given); reloads with :meth:`from_json`."""
+        text = json.dumps(self.to_dict(timings=timings), indent=2, ensure_ascii=False,
+                          allow_nan=False) + "\n"
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_json(cls, text_or_path: str | Path) -> Run:
+        """Reload a run written by :meth:`to_json`, from JSON text or a file path."""
+        text = str(text_or_path)
+        if not text.lstrip().startswith("{"):
+            text = Path(text_or_path).read_text(encoding="utf-8")
+        return cls.model_validate_json(text)
+
+    def to_html(self, path: str | Path | None = None) -> str:
+        """Render the self-contained HTML report (needs the ``report`` extra)."""
+        from assay.reports import render_html
+
+        html = render_html(self)
+        if path is not None:
+            Path(path).write_text(html, encoding="utf-8")
+        return html
+
+    def to_junit(self, path: str | Path | None = None) -> str:
+        """Render JUnit XML for CI systems: one test case per check."""
+        from assay.reports import render_junit
+
+        xml = render_junit(self)
+        if path is not None:
+            Path(path).write_text(xml, encoding="utf-8")
+        return xml

@@ -1,0 +1,174 @@
+"""Check specifications: what to measure and the condition it must meet.
+
+Checks are frozen pydantic models; in YAML a check's kind follows from its leading key
+(``metric:`` or ``compare:``), so a plan reads like a protocol. Later capabilities add kinds
+(fairness, drift, quality, genai) to the ``Check`` union.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from assay.checks._conditions import Condition
+from assay.metrics import get_metric
+
+ConditionText = Annotated[
+    Condition,
+    WithJsonSchema({
+        "type": "string",
+        "description": "e.g. 'ci_low >= 0.75', 'value < 0.2', 'value in [0.8, 1.2]', "
+                       "'ci in [0.8, 1.2]'",
+        "pattern": r"^\s*(value|ci_low|ci_high|ci)\s*(>=|<=|>|<|in)\s*\S.*$",
+    }),
+]
+IntervalChoice = Literal["auto", "delong", "wilson", "bootstrap", "none"]
+ThresholdRef = float | str
+"""A number on the score's scale, or the name of a threshold defined in the plan."""
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+def _known_metric(name: str) -> str:
+    try:
+        get_metric(name)
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    return name
+
+
+class MetricCheck(BaseModel):
+    """A metric of one score must meet a condition.
+
+    Examples
+    --------
+    >>> MetricCheck(metric="auroc", condition="ci_low >= 0.75").label
+    'auroc'
+    """
+
+    model_config = _FROZEN
+
+    metric: str = Field(description="a registered metric name, e.g. auroc, sensitivity")
+    condition: ConditionText = Field(description="fails the check when it does not hold")
+    warning: ConditionText | None = Field(
+        default=None, description="a stricter condition; when it does not hold the check warns"
+    )
+    score: str | None = Field(default=None, description="score column; default the first")
+    threshold: ThresholdRef | None = Field(
+        default=None, description="operating threshold for flag-based metrics"
+    )
+    params: dict[str, float | int | str] = Field(
+        default_factory=dict, description="extra metric parameters, e.g. n_bins"
+    )
+    ci: IntervalChoice = "auto"
+    id: str | None = Field(default=None, description="stable id; default built from the spec")
+    title: str | None = None
+
+    @field_validator("metric")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        return _known_metric(name)
+
+    @model_validator(mode="after")
+    def _threshold_when_needed(self) -> MetricCheck:
+        needs = get_metric(self.metric).score_kind == "threshold"
+        if needs and self.threshold is None:
+            raise ValueError(f"metric {self.metric!r} is read at a threshold: add 'threshold:'")
+        if not needs and self.threshold is not None:
+            raise ValueError(f"metric {self.metric!r} does not use a threshold")
+        conditions = [c for c in (self.condition, self.warning) if c is not None]
+        if self.ci == "none" and any(c.field != "value" for c in conditions):
+            raise ValueError("a condition on the interval needs an interval; drop 'ci: none'")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The check's id: given, or built from metric, score and threshold."""
+        if self.id:
+            return self.id
+        parts = [self.metric]
+        if self.threshold is not None:
+            parts.append(f"@{self.threshold}")
+        if self.score:
+            parts.append(f"[{self.score}]")
+        return "".join(parts)
+
+
+class ComparisonCheck(BaseModel):
+    """A challenger score compared with a baseline score on the same patients.
+
+    The difference is challenger − baseline. For a metric where higher is better,
+    non-inferiority holds when the lower bound of the difference is above ``-margin``,
+    superiority when it is above ``margin``, equivalence when the interval lies within
+    ``[-margin, margin]``; for lower-is-better metrics the signs turn around.
+    """
+
+    model_config = _FROZEN
+
+    compare: str = Field(description="a registered metric with a direction, e.g. auroc")
+    challenger: str = Field(description="score column of the new model")
+    baseline: str = Field(description="score column of the current model")
+    test: Literal["noninferiority", "superiority", "equivalence"] = "noninferiority"
+    margin: float = Field(default=0.0, ge=0.0)
+    threshold: ThresholdRef | None = None
+    id: str | None = None
+    title: str | None = None
+
+    @field_validator("compare")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        return _known_metric(name)
+
+    @model_validator(mode="after")
+    def _comparable(self) -> ComparisonCheck:
+        spec = get_metric(self.compare)
+        if spec.greater_is_better is None:
+            raise ValueError(
+                f"metric {self.compare!r} has no better direction; compare a metric such as "
+                "auroc, brier or sensitivity"
+            )
+        if self.challenger == self.baseline:
+            raise ValueError("challenger and baseline must be different score columns")
+        if (spec.score_kind == "threshold") != (self.threshold is not None):
+            raise ValueError(f"metric {self.compare!r}: 'threshold:' is "
+                             + ("required" if spec.score_kind == "threshold" else "not used"))
+        if self.test == "equivalence" and self.margin == 0:
+            raise ValueError("an equivalence test needs a margin > 0")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The check's id: given, or built from metric and the two scores."""
+        return self.id or f"{self.compare}[{self.challenger} vs {self.baseline}]"
+
+
+CHECK_TAGS = {"metric": "metric-check", "compare": "comparison-check"}
+"""The leading key of each check kind in YAML, and the tag of its union member."""
+
+
+def _check_kind(data: Any) -> str | None:
+    if isinstance(data, dict):
+        return next((CHECK_TAGS[key] for key in CHECK_TAGS if key in data), None)
+    kinds = {MetricCheck: "metric-check", ComparisonCheck: "comparison-check"}
+    return kinds.get(type(data))
+
+
+Check = Annotated[
+    Annotated[MetricCheck, Tag("metric-check")]
+    | Annotated[ComparisonCheck, Tag("comparison-check")],
+    Discriminator(
+        _check_kind,
+        custom_error_type="check_kind",
+        custom_error_message="a check starts with 'metric:' or 'compare:'",
+    ),
+]

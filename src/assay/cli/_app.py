@@ -1,0 +1,174 @@
+"""Typer commands: parse the arguments, call the library, print with Rich. Nothing more.
+
+Exit codes: 0 when no check fails (warnings allowed), 1 when a check fails or cannot be
+evaluated, 2 on bad input, plan or configuration (one line naming the file, column or field).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from assay.checks import Plan, Run, Settings, validate
+from assay.cli._render import print_evaluation, print_metrics_catalogue, print_run_summary
+from assay.data import Dataset, Roles
+from assay.errors import InputError, MissingExtraError, PlanError
+
+app = typer.Typer(
+    name="assay",
+    help="Clinical AI assurance: validate predictive models with an interval on every number.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def exits_2_on_bad_input(command: F) -> F:
+    """Turn input, plan and missing-extra errors into one line on stderr and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (InputError, PlanError, MissingExtraError) as exc:
+            errors.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+            raise typer.Exit(2) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+DataArg = Annotated[Path, typer.Argument(help="CSV or Parquet file (or a folder of Parquet).")]
+TargetOpt = Annotated[str | None, typer.Option("--target", help="Outcome column (0/1).")]
+ScoreOpt = Annotated[
+    list[str] | None, typer.Option("--score", help="Score column; repeat for several models.")
+]
+JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the results as JSON.")]
+SeedOpt = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
+
+
+@app.command()
+@exits_2_on_bad_input
+def evaluate(
+    data: DataArg,
+    target: Annotated[str, typer.Option("--target", help="Outcome column (0/1).")],
+    score: Annotated[
+        list[str], typer.Option("--score", help="Score column; repeat for several models.")
+    ],
+    threshold: Annotated[
+        list[float] | None,
+        typer.Option("--threshold", help="Operating threshold for flag-based metrics."),
+    ] = None,
+    json_path: JsonOpt = None,
+    id_column: Annotated[str | None, typer.Option("--id", help="Unique row id column.")] = None,
+    weight: Annotated[str | None, typer.Option(help="Sampling weight column.")] = None,
+    level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 1000,
+    seed: SeedOpt = 0,
+) -> None:
+    """Evaluate one or more scores against an outcome, without a plan."""
+    roles = _model(Roles, target=target, score=tuple(score), id=id_column, weight=weight)
+    dataset = Dataset(data, roles)
+    thresholds = {f"t{i + 1}" if len(threshold or []) > 1 else "operating": t
+                  for i, t in enumerate(threshold or [])}
+    plan = _model(Plan, name=f"evaluate {data.name}", thresholds=thresholds,
+                  settings=_model(Settings, level=level, n_boot=n_boot, seed=seed))
+    run = validate(plan, dataset)
+    print_evaluation(console, run)
+    if json_path is not None:
+        run.to_json(json_path)
+        console.print(f"JSON written to {json_path}")
+
+
+@app.command(name="validate")
+@exits_2_on_bad_input
+def validate_command(
+    plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="Plan YAML file.")],
+    data: Annotated[Path, typer.Option("--data", help="CSV or Parquet file to validate on.")],
+    json_path: JsonOpt = None,
+    html: Annotated[Path | None, typer.Option(help="Write the HTML report.")] = None,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML for CI systems.")] = None,
+    target: TargetOpt = None,
+    score: ScoreOpt = None,
+) -> None:
+    """Run a validation plan; exit 0 when no check fails, 1 when one does, 2 on bad input."""
+    plan = Plan.load(plan_path)
+    roles = plan.roles
+    if target or score:
+        base = roles.model_dump() if roles else {}
+        roles = _model(Roles, **{**base, **({"target": target} if target else {}),
+                                 **({"score": tuple(score)} if score else {})})
+    if roles is None:
+        raise PlanError(f"{plan_path}: the plan has no 'roles:'; give --target and --score")
+    run = validate(plan, Dataset(data, roles))
+    written = _write_outputs(run, json_path=json_path, html=html, junit=junit)
+    print_run_summary(console, run, written)
+    raise typer.Exit(0 if run.passed else 1)
+
+
+@app.command()
+@exits_2_on_bad_input
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the demo's data and reports.")] = Path(
+        "assay-demo"
+    ),
+    n_encounters: Annotated[int, typer.Option(help="Size of the synthetic cohort.")] = 20_000,
+    seed: SeedOpt = 7,
+) -> None:
+    """The end-to-end tour: synthetic cohort, a trained model, a validation plan, reports."""
+    from assay._demo import run_demo
+
+    console.print(f"Generating a synthetic inpatient cohort of {n_encounters:,} encounters…")
+    outcome = run_demo(out, n_encounters=n_encounters, seed=seed)
+    for line in outcome.story:
+        console.print(line)
+    print_run_summary(console, outcome.run, outcome.files)
+
+
+@app.command()
+def metrics() -> None:
+    """List the registered metrics: what each needs and how its interval is computed."""
+    print_metrics_catalogue(console)
+
+
+@app.command()
+def schema(
+    what: Annotated[str, typer.Argument(help="'plan': the JSON Schema of plan files.")] = "plan",
+) -> None:
+    """Print the JSON Schema of plan files, for editors."""
+    if what != "plan":
+        errors.print(f"error: unknown schema {what!r}; the only one is 'plan'")
+        raise typer.Exit(2)
+    console.print_json(json.dumps(Plan.json_schema()))
+
+
+def _write_outputs(run: Run, **paths: Path | None) -> dict[str, Path]:
+    writers = {"json_path": run.to_json, "html": run.to_html, "junit": run.to_junit}
+    written = {}
+    for key, path in paths.items():
+        if path is not None:
+            writers[key](path)
+            written[key.removesuffix("_path")] = path
+    return written
+
+
+def _model(cls: Any, **fields: Any) -> Any:
+    """Build a pydantic model from CLI values, turning its errors into PlanError."""
+    from pydantic import ValidationError
+
+    try:
+        return cls(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or cls.__name__}: {e['msg']}" for e in exc.errors()
+        )
+        raise PlanError(f"invalid options: {problems}") from exc

@@ -1,0 +1,77 @@
+"""Rich renderings of runs for the terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from assay.checks import Run
+from assay.metrics import get_metric, list_metrics
+
+_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "error": "bold red",
+          "skipped": "dim"}
+
+
+def print_evaluation(console: Console, run: Run) -> None:
+    """The metric table (metrics × scores), then the comparisons."""
+    data = run.data
+    events = f", {data.n_events:,} events ({data.n_events / data.n:.1%})" if data.n_events else ""
+    console.print(f"[bold]{data.source}[/]: {data.n:,} rows{events}; "
+                  f"{run.level:.0%} confidence intervals")
+    table = Table(show_edge=False, header_style="bold")
+    table.add_column("metric")
+    scores = list(run.roles.score)
+    for score in scores:
+        table.add_column(score, justify="right")
+    rows: dict[tuple[str, float | None], dict[str, str]] = {}
+    for record in run.metrics:
+        if record.status == "ok" and record.value is not None:
+            cell = _interval(record.value, record.ci_low, record.ci_high)
+        else:
+            cell = f"[dim]{record.status}[/]"
+        rows.setdefault((record.metric, record.threshold), {})[record.score] = cell
+    for (metric, threshold), cells in rows.items():
+        label = metric if threshold is None else f"{metric} @ {threshold:g}"
+        table.add_row(label, *(cells.get(s, "") for s in scores))
+    console.print(table)
+    skipped = {r.reason for r in run.metrics if r.status != "ok" and r.reason}
+    for reason in sorted(skipped):
+        console.print(f"  [dim]· {reason}[/]")
+    for c in run.comparisons:
+        p = "p < 0.001" if c.p_value < 0.001 else f"p = {c.p_value:.3f}"
+        console.print(f"{c.metric} {c.a} − {c.b}: {c.difference:+.3f} "
+                      f"({c.ci_low:+.3f} to {c.ci_high:+.3f}), {p} [{c.method}]")
+
+
+def print_run_summary(console: Console, run: Run, written: dict[str, Path]) -> None:
+    """One line of counts, then one line per check that did not pass."""
+    counts = ", ".join(f"{n} {status}" for status, n in run.counts.items() if n)
+    files = "  →  " + ", ".join(map(str, written.values())) if written else ""
+    console.print(f"  {len(run.results)} checks: {counts or 'none'}{files}")
+    for result in run.results:
+        if result.status == "pass":
+            continue
+        style = _STYLE[result.status]
+        console.print(f"  [{style}]{result.status.upper():7}[/] {result.id}  {result.reason}",
+                      soft_wrap=True)
+
+
+def print_metrics_catalogue(console: Console) -> None:
+    """The metric registry as a table."""
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("metric", "task", "needs", "better", "interval"):
+        table.add_column(column)
+    for name in list_metrics():
+        spec = get_metric(name)
+        better = {True: "higher", False: "lower", None: f"near {spec.ideal:g}"
+                  if spec.ideal is not None else "-"}[spec.greater_is_better]
+        table.add_row(name, spec.task, spec.score_kind, better, spec.interval)
+    console.print(table)
+
+
+def _interval(value: float, low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return f"{value:.3f}"
+    return f"{value:.3f} ({low:.3f}–{high:.3f})"
