@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from assay.checks import Run
+from assay.cli._app import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cli")
+    rng = np.random.default_rng(3)
+    n = 600
+    x = rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-1 + 1.5 * x)))).astype(int)
+    frame = pd.DataFrame({
+        "id": range(n), "y": y,
+        "risk": 1 / (1 + np.exp(-(-1 + 1.5 * x))),
+        "old_risk": 1 / (1 + np.exp(-(-1 + 0.8 * x + rng.normal(size=n)))),
+    })
+    frame.to_csv(folder / "good.csv", index=False)
+    bad = {
+        "non_binary": frame.assign(y=frame["y"].where(frame.index % 50 != 0, 2)),
+        "nan_score": frame.assign(risk=frame["risk"].where(frame.index % 100 != 0)),
+        "inf_score": frame.assign(risk=frame["risk"].where(frame.index != 5, np.inf)),
+        "single_class": frame.assign(y=0),
+        "duplicated_id": frame.assign(id=frame["id"] // 2),
+        "empty": frame.iloc[:0],
+    }
+    for name, table in bad.items():
+        table.to_csv(folder / f"{name}.csv", index=False)
+    (folder / "plan.yaml").write_text(
+        "name: cli-plan\nroles: {target: y, score: [risk, old_risk], id: id}\n"
+        "settings: {n_boot: 200}\nthresholds: {operating: 0.4}\nchecks:\n"
+        "  - metric: auroc\n    condition: ci_low >= 0.6\n"
+        "  - metric: sensitivity\n    threshold: operating\n    condition: ci_low >= 0.3\n")
+    (folder / "strict.yaml").write_text(
+        "name: strict\nroles: {target: y, score: risk}\nsettings: {n_boot: 200}\nchecks:\n"
+        "  - metric: auroc\n    condition: ci_low >= 0.99\n")
+    (folder / "broken.yaml").write_text("name: broken\nchecks:\n  - metric: auroc\n    cond: 1\n")
+    return folder
+
+
+def test_evaluate_prints_and_writes_the_json_contract(data_dir: Path) -> None:
+    out = data_dir / "eval.json"
+    result = runner.invoke(app, ["evaluate", str(data_dir / "good.csv"), "--target", "y",
+                                 "--score", "risk", "--score", "old_risk", "--threshold", "0.3",
+                                 "--n-boot", "200", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "auroc" in result.output and "risk" in result.output
+    document = json.loads(out.read_text())
+    records = {(m["score"], m["metric"]): m for m in document["metrics"]}
+    for key in ("score", "metric", "value", "ci_low", "ci_high", "method", "n"):
+        assert key in records[("risk", "auroc")]
+    assert records[("risk", "auroc")]["method"] == "delong"
+    assert records[("risk", "sensitivity")]["method"] == "wilson"
+    assert records[("old_risk", "calibration_slope")]["n"] == 600
+    comparison = document["comparisons"][0]
+    assert (comparison["metric"], comparison["a"], comparison["b"]) == ("auroc", "risk",
+                                                                         "old_risk")
+    assert comparison["difference"] > 0 and comparison["p_value"] < 0.05
+    assert comparison["method"] == "delong"
+    assert comparison["ci_low"] < comparison["difference"] < comparison["ci_high"]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("non_binary", "column 'y' (target) must contain only 0/1 (found 2 in 12 rows)"),
+        ("nan_score", "column 'risk' (score) has missing (NaN) values in 6 rows"),
+        ("inf_score", "column 'risk' (score) has infinite values in 1 row"),
+        ("single_class", "column 'y' (target) has a single class"),
+        ("duplicated_id", "column 'id' (id) has 300 duplicated values"),
+        ("empty", "the data is empty"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_column(data_dir: Path, name: str, expected: str) -> None:
+    result = runner.invoke(app, ["evaluate", str(data_dir / f"{name}.csv"), "--target", "y",
+                                 "--score", "risk", "--id", "id"])
+    assert result.exit_code == 2
+    assert expected in " ".join(result.output.split())
+
+
+def test_missing_column_exits_2(data_dir: Path) -> None:
+    result = runner.invoke(app, ["evaluate", str(data_dir / "good.csv"), "--target", "outcome",
+                                 "--score", "risk"])
+    assert result.exit_code == 2 and "'outcome' (target)" in result.output
+
+
+def test_validate_exit_codes_and_outputs(data_dir: Path) -> None:
+    paths = {k: data_dir / f"out.{k}" for k in ("json", "html", "junit")}
+    result = runner.invoke(app, ["validate", str(data_dir / "plan.yaml"), "--data",
+                                 str(data_dir / "good.csv"), "--json", str(paths["json"]),
+                                 "--html", str(paths["html"]), "--junit", str(paths["junit"])])
+    assert result.exit_code == 0, result.output
+    assert "2 checks: 2 pass" in result.output
+    run = Run.from_json(paths["json"])
+    assert run.passed and len(run.results) == 2
+    assert paths["html"].read_text().startswith("<!DOCTYPE html>")
+    assert "<testsuite" in paths["junit"].read_text()
+
+    failing = runner.invoke(app, ["validate", str(data_dir / "strict.yaml"), "--data",
+                                  str(data_dir / "good.csv")])
+    assert failing.exit_code == 1 and "FAIL" in failing.output
+
+    broken = runner.invoke(app, ["validate", str(data_dir / "broken.yaml"), "--data",
+                                 str(data_dir / "good.csv")])
+    assert broken.exit_code == 2 and "line 4, checks[0].cond: unknown field" in broken.output
+
+
+def test_console_script_runs_end_to_end(data_dir: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", "from assay.cli import main; main()", "validate",
+         str(data_dir / "plan.yaml"), "--data", str(data_dir / "non_binary.csv")],
+        capture_output=True, text=True, check=False)
+    assert completed.returncode == 2
+    assert "must contain only 0/1" in completed.stderr
+
+
+def test_schema_and_metrics_commands() -> None:
+    schema = runner.invoke(app, ["schema", "plan"])
+    assert schema.exit_code == 0 and json.loads(schema.output)["title"] == "Assay plan"
+    listing = runner.invoke(app, ["metrics"])
+    assert listing.exit_code == 0
+    assert "calibration_slope" in listing.output and "delong" in listing.output
