@@ -33,8 +33,9 @@ class Estimate(BaseModel):
 
     Examples
     --------
-    >>> Estimate(value=0.78, ci_low=0.76, ci_high=0.80, method="delong", n=1200, n_events=130)
-    Estimate(value=0.78, ci_low=0.76, ci_high=0.8, level=0.95, method='delong', n=1200, n_events=130)
+    >>> auroc = Estimate(value=0.78, ci_low=0.76, ci_high=0.80, method="delong", n=1200)
+    >>> str(auroc)
+    '0.780 (0.760–0.800)'
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

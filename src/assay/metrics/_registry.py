@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import Literal
 
 Task = Literal["binary", "regression", "multiclass"]
 
@@ -36,16 +33,8 @@ ScoreKind = Literal["rank", "probability", "threshold", "value", "class_probabil
 IntervalKind = Literal["delong", "wilson", "bootstrap"]
 
 
-class MetricFunction(Protocol):
-    def __call__(
-        self,
-        y_true: NDArray[Any],
-        y_score: NDArray[Any],
-        /,
-        *,
-        sample_weight: NDArray[np.float64] | None = None,
-        **params: Any,
-    ) -> float: ...
+MetricFunction = Callable[..., float]
+"""``fn(y_true, y_score, /, *, sample_weight=None, **params) -> float``."""
 
 
 CountsFunction = Callable[..., tuple[int, int]]

@@ -6,7 +6,7 @@ give the same numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -95,7 +95,7 @@ class BootstrapResult:
 
     metric: str
     estimate: Estimate
-    replicates: FloatArray
+    replicates: FloatArray = field(repr=False)
     n_boot: int
     n_undefined: int
     seed: int
@@ -195,7 +195,7 @@ def bootstrap_metric(
     >>> score = y + rng.normal(size=300)
     >>> result = bootstrap_metric("auroc", y, score, n_boot=200, seed=7)
     >>> result.estimate.method, result.replicates.shape, result.n_undefined
-    ('bootstrap-percentile', (200, ), 0)
+    ('bootstrap-percentile', (200,), 0)
     """
     _check_level(level)
     if method not in ("percentile", "bca"):

@@ -1,0 +1,499 @@
+"""Seeded, stratified bootstrap of any registered metric (the resampling engine).
+
+Resampling scheme
+-----------------
+Rows are split into strata: one per outcome value when ``stratified`` (binary and multiclass
+targets; a regression target is one stratum), else one stratum of all rows. Within a stratum
+the rows are indexed in the order of a stable sort of the score (the order of the rows when
+the score is not one-dimensional), which makes the resamples independent of the row order of
+the input. Each replicate draws, for each stratum of size ``N``, ``N`` positions uniformly with
+replacement, so the class counts are kept. The draw is done in blocks of 65,536 positions:
+the number of draws falling in each block is multinomial in the block sizes, and the draws
+within a full block are 16-bit integers (exactly uniform and cheap to generate); together they
+are exactly ``N`` uniform draws. The drawn positions become integer count weights, which
+multiply the user's ``sample_weight`` and are passed to the metric as ``sample_weight``
+(every registered metric takes frequency weights, so this equals calling it on the resampled
+rows).
+
+Seeding
+-------
+Replicate ``r`` uses its own generator ``Generator(SFC64(SeedSequence(seed, spawn_key=(r,))))``
+(the ``r``-th child of ``SeedSequence(seed)``), so the numbers do not depend on how the
+replicates are spread over threads, and the first ``B`` replicates are the same whatever
+``n_boot``. Nothing global is read or changed.
+
+AUROC fast path
+---------------
+For ``auroc`` with a stratified bootstrap the value of a replicate is computed from the draws
+in O(number of distinct case scores) after an O(n log n) preparation: each case is mapped to
+its distinct-score index ``k`` and each control to a half-bin (``2k`` if it lies strictly
+between the ``k``-th and ``(k+1)``-th distinct case score, ``2k + 1`` if it ties the ``k``-th),
+the replicate's weights are counted per index and half-bin, and
+
+.. math:: \\mathrm{AUROC}^* = \\frac{\\sum_k c_k\\,(2 B_k + T_k)}{2\\, W_1^* W_0^*}
+
+with ``c_k`` the resampled weight of cases at the ``k``-th distinct score, ``B_k`` and ``T_k``
+the resampled weight of controls below and tied with it. Unweighted, every term is an exact
+integer, so the value equals the generic path bit for bit for the same resample.
+
+References
+----------
+B. Efron (1987). Better bootstrap confidence intervals. *JASA* 82(397):171-185.
+A. C. Davison, D. V. Hinkley (1997). *Bootstrap Methods and their Application*. Cambridge.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from assay.errors import InputError, UndefinedMetricError
+from assay.metrics._inputs import as_binary_target, as_float_array, as_weights
+from assay.metrics._registry import MetricSpec, get_metric
+
+__all__ = ["Replicates", "Resampler", "paired_replicates", "replicates"]
+
+FloatArray = NDArray[np.float64]
+IndexArray = NDArray[np.intp]
+BLOCK = 65536
+"""Positions per resampling block (the range of a 16-bit draw)."""
+
+
+class Resampler:
+    """The resampling scheme of the module notes, for fixed strata.
+
+    Parameters
+    ----------
+    strata
+        For each stratum, its row numbers in indexing order.
+    n_rows
+        Total number of rows.
+    """
+
+    def __init__(self, strata: Sequence[IndexArray], n_rows: int) -> None:
+        self.strata = [np.asarray(rows, dtype=np.intp) for rows in strata]
+        self.n_rows = n_rows
+
+    @staticmethod
+    def generator(seed: int, replicate: int) -> np.random.Generator:
+        """The generator of one replicate."""
+        sequence = np.random.SeedSequence(seed, spawn_key=(replicate,))
+        return np.random.Generator(np.random.SFC64(sequence))
+
+    def draws(self, rng: np.random.Generator) -> list[list[NDArray[Any]]]:
+        """For each stratum, for each block, the drawn positions within the block."""
+        result = []
+        for rows in self.strata:
+            size = rows.size
+            sizes = [min(BLOCK, size - start) for start in range(0, size, BLOCK)]
+            per_block = (
+                rng.multinomial(size, np.asarray(sizes) / size) if len(sizes) > 1 else [size]
+            )
+            result.append(
+                [
+                    rng.integers(0, BLOCK, count, dtype=np.uint16)
+                    if block == BLOCK
+                    else rng.integers(0, block, count, dtype=np.int32)
+                    for block, count in zip(sizes, per_block, strict=True)
+                ]
+            )
+        return result
+
+    def counts(self, draws: list[list[NDArray[Any]]]) -> FloatArray:
+        """How many times each row was drawn (in row order)."""
+        counts = np.zeros(self.n_rows)
+        for rows, blocks in zip(self.strata, draws, strict=True):
+            per_position = [
+                np.bincount(d, minlength=min(BLOCK, rows.size - b * BLOCK))
+                for b, d in enumerate(blocks)
+            ]
+            if per_position:
+                counts[rows] = np.concatenate(per_position)
+        return counts
+
+
+def make_strata(
+    labels: NDArray[Any] | None, order_keys: Sequence[FloatArray], n_rows: int
+) -> list[IndexArray]:
+    """Row numbers per stratum (one per label value, or all rows), sorted by the keys."""
+    groups = (
+        [np.arange(n_rows)]
+        if labels is None
+        else [np.flatnonzero(labels == value) for value in np.unique(labels)]
+    )
+    if not order_keys:
+        return groups
+    return [rows[np.lexsort([key[rows] for key in reversed(order_keys)])] for rows in groups]
+
+
+class AurocKernel:
+    """AUROC of a resample from its draws (the fast path of the module notes).
+
+    Parameters
+    ----------
+    score
+        The score, row order.
+    weights
+        User weights, or ``None``.
+    case_rows, control_rows
+        The case and control strata of the :class:`Resampler`, in indexing order.
+    """
+
+    def __init__(
+        self,
+        score: FloatArray,
+        weights: FloatArray | None,
+        case_rows: IndexArray,
+        control_rows: IndexArray,
+    ) -> None:
+        distinct, key = np.unique(score[case_rows], return_inverse=True)
+        controls = score[control_rows]
+        below = np.searchsorted(distinct, controls, side="left")
+        tied = np.searchsorted(distinct, controls, side="right") - below
+        self.n_distinct = distinct.size
+        # Without ties between a case and a control the tie half-bins are always empty and
+        # the bins are just the n_distinct + 1 gaps between distinct case scores.
+        self.ties = bool(tied.any())
+        self.n_bins = 2 * distinct.size + 1 if self.ties else distinct.size + 1
+        self.case_key = key.astype(np.intp)
+        self.control_bin = (2 * below + tied if self.ties else below).astype(np.intp)
+        self.case_weights = None if weights is None else weights[case_rows]
+        self.control_weights = None if weights is None else weights[control_rows]
+        self.case_blocks = _block_tables(self.case_key, self.case_weights)
+
+    def from_draws(
+        self, case_draws: list[NDArray[Any]], control_draws: list[NDArray[Any]]
+    ) -> float:
+        """AUROC of the resample given the drawn positions of each block.
+
+        The cases are counted per distinct score; from those counts every control position
+        gets twice its placement (twice the resampled cases above it, plus the tied ones),
+        and the drawn controls' placements are summed. Apart from the case count, every
+        step is a numpy call that releases the GIL, so replicates run well in threads.
+        """
+        case_counts = _count_blocks(self.case_blocks, case_draws, self.n_distinct)
+        cases = float(case_counts.sum())
+        if cases <= 0:
+            raise UndefinedMetricError("no positive cases")
+        twice_placement = np.take(self._twice_placement_per_bin(case_counts), self.control_bin)
+        twice_pairs, controls = 0.0, 0.0
+        for start, drawn in zip(range(0, self.control_bin.size, BLOCK), control_draws, strict=True):
+            placements = np.take(twice_placement[start : start + BLOCK], drawn)
+            if self.control_weights is None:
+                twice_pairs += int(placements.sum(dtype=np.int64))
+                controls += drawn.size
+            else:
+                weights = np.take(self.control_weights[start : start + BLOCK], drawn)
+                twice_pairs += float(np.dot(placements, weights))
+                controls += float(weights.sum())
+        if controls <= 0:
+            raise UndefinedMetricError("no negative cases")
+        return twice_pairs / (2.0 * cases * controls)
+
+    def _twice_placement_per_bin(self, case_counts: NDArray[Any]) -> NDArray[Any]:
+        """Twice the placement of a control in each bin: 2 × cases above it + cases tied."""
+        k = self.n_distinct
+        at_or_above = np.zeros(k + 1, dtype=case_counts.dtype)
+        at_or_above[:k] = np.cumsum(case_counts[::-1])[::-1]
+        if case_counts.dtype == np.int64 and 2 * at_or_above[0] < 2**31:
+            at_or_above = at_or_above.astype(np.int32)  # halves the memory traffic
+        if not self.ties:
+            return 2 * at_or_above
+        per_bin = np.empty(2 * k + 1, dtype=at_or_above.dtype)
+        per_bin[0::2] = 2 * at_or_above  # strictly between distinct case scores
+        per_bin[1::2] = at_or_above[:-1] + at_or_above[1:]  # tied with the k-th
+        return per_bin
+
+    def from_counts(self, case_counts: FloatArray, control_counts: FloatArray) -> float:
+        """AUROC given the weight of each case and control position (indexing order)."""
+        return self._value(
+            np.bincount(self.case_key, weights=case_counts, minlength=self.n_distinct),
+            np.bincount(self.control_bin, weights=control_counts, minlength=self.n_bins),
+        )
+
+    def _value(self, case_counts: NDArray[Any], control_counts: NDArray[Any]) -> float:
+        cases, controls = float(case_counts.sum()), float(control_counts.sum())
+        if cases <= 0:
+            raise UndefinedMetricError("no positive cases")
+        if controls <= 0:
+            raise UndefinedMetricError("no negative cases")
+        k = self.n_distinct
+        cumulative = np.cumsum(control_counts)
+        if self.ties:
+            # controls below the k-th distinct case score: cumulative[2k]; below or tied:
+            # cumulative[2k + 1]; twice the placement is their sum
+            twice_placement = cumulative[0 : 2 * k : 2] + cumulative[1 : 2 * k : 2]
+        else:
+            twice_placement = 2 * cumulative[:k]
+        return float(np.dot(case_counts, twice_placement)) / (2.0 * cases * controls)
+
+
+@dataclass(frozen=True)
+class _Block:
+    offset: int
+    width: int
+    table: NDArray[np.int32]
+    weights: FloatArray | None
+
+
+def _block_tables(table: IndexArray, weights: FloatArray | None) -> list[_Block]:
+    blocks = []
+    for start in range(0, table.size, BLOCK):
+        part = table[start : start + BLOCK]
+        low = int(part.min())
+        blocks.append(
+            _Block(
+                offset=low,
+                width=int(part.max()) - low + 1,
+                table=(part - low).astype(np.int32),
+                weights=None if weights is None else weights[start : start + BLOCK],
+            )
+        )
+    return blocks
+
+
+def _count_blocks(blocks: list[_Block], draws: list[NDArray[Any]], length: int) -> NDArray[Any]:
+    """Resampled weight per table value.
+
+    The table is sorted when the stratum is indexed by this score, so each block spans a
+    narrow range of values and is counted on its own (small, cache-resident counts); for a
+    table in another order (the second score of a paired bootstrap) one count over all
+    blocks is cheaper.
+    """
+    pairs = list(zip(blocks, draws, strict=True))
+    values = [np.take(block.table, drawn) for block, drawn in pairs]
+    weights = [None if b.weights is None else np.take(b.weights, drawn) for b, drawn in pairs]
+    weighted = any(w is not None for w in weights)
+    if sum(block.width for block in blocks) > 2 * length:
+        return np.bincount(
+            np.concatenate([v + b.offset for v, b in zip(values, blocks, strict=True)]),
+            weights=np.concatenate([w for w in weights if w is not None]) if weighted else None,
+            minlength=length,
+        )
+    totals = np.zeros(length, dtype=float if weighted else np.int64)
+    for block, value, weight in zip(blocks, values, weights, strict=True):
+        totals[block.offset : block.offset + block.width] += np.bincount(
+            value, weights=weight, minlength=block.width
+        )
+    return totals
+
+
+@dataclass(frozen=True)
+class Replicates:
+    """Bootstrap replicates of one metric on one or more scores (the same resamples).
+
+    Attributes
+    ----------
+    metric
+        Metric name.
+    point
+        The metric on all rows, one value per score.
+    replicates
+        ``(B, k)`` values of the kept replicates, in replicate order (read-only).
+    n_boot
+        Replicates drawn.
+    n_undefined
+        Replicates dropped because the metric was undefined (for any score).
+    n, n_events
+        Rows, and positive rows for a binary outcome.
+    """
+
+    metric: str
+    point: tuple[float, ...]
+    replicates: FloatArray
+    n_boot: int
+    n_undefined: int
+    n: int
+    n_events: int | None
+    jackknife: Callable[[int, int], FloatArray]
+    """``jackknife(n_groups, seed)``: the grouped jackknife values, ``(G, k)``."""
+
+
+def replicates(
+    metric: str | MetricSpec,
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    **options: Any,
+) -> Replicates:
+    """Bootstrap replicates of a metric for one score (see :func:`paired_replicates`)."""
+    return _replicates(metric, y_true, [y_score], **options)
+
+
+def paired_replicates(
+    metric: str | MetricSpec,
+    y_true: ArrayLike,
+    score_a: ArrayLike,
+    score_b: ArrayLike,
+    **options: Any,
+) -> Replicates:
+    """Bootstrap replicates of a metric for two scores under the same resamples.
+
+    The strata are indexed by score ``a`` then ``b``. Options are those of
+    :func:`assay.metrics.intervals.bootstrap_metric` except the interval settings.
+    """
+    return _replicates(metric, y_true, [score_a, score_b], **options)
+
+
+def _replicates(
+    metric: str | MetricSpec,
+    y_true: ArrayLike,
+    scores: list[ArrayLike],
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    stratified: bool = True,
+    sample_weight: ArrayLike | None = None,
+    max_undefined_share: float = 0.01,
+    n_threads: int | None = None,
+    fast_path: bool = True,
+    **params: Any,
+) -> Replicates:
+    spec = get_metric(metric) if isinstance(metric, str) else metric
+    _check_options(n_boot, seed, max_undefined_share)
+    if spec.task == "binary":
+        y: NDArray[Any] = as_binary_target(y_true)
+    else:
+        y = np.asarray(y_true)
+    arrays = [np.asarray(s) for s in scores]
+    for name, array in zip(("y_score", "score_b"), arrays, strict=False):
+        if array.shape[:1] != y.shape[:1]:
+            raise InputError(f"{name} has {array.shape[0]} rows, expected {y.shape[0]}")
+    n = int(y.shape[0])
+    weights = as_weights(sample_weight, n)
+    keys = [as_float_array(s, "y_score") for s in arrays] if arrays[0].ndim == 1 else []
+    labels = y if stratified and spec.task != "regression" else None
+    resampler = Resampler(make_strata(labels, keys, n), n)
+
+    def evaluate(w: FloatArray | None) -> FloatArray:
+        return np.array([float(spec.fn(y, s, sample_weight=w, **params)) for s in arrays])
+
+    kernels: list[AurocKernel] | None = None
+    fast = fast_path and spec.name == "auroc" and labels is not None and not params
+    if fast and len(resampler.strata) == 2:
+        controls, cases = resampler.strata  # labels 0 then 1
+        kernels = [AurocKernel(key, weights, cases, controls) for key in keys]
+    if kernels is not None and weights is None:
+        # unweighted, the kernel's integer arithmetic gives the metric's value bit for bit
+        point = np.array(
+            [k.from_counts(np.ones(cases.size), np.ones(controls.size)) for k in kernels]
+        )
+    else:
+        point = evaluate(weights)
+
+    def one(r: int) -> FloatArray:
+        draws = resampler.draws(Resampler.generator(seed, r))
+        if kernels is not None:
+            return np.array([k.from_draws(draws[1], draws[0]) for k in kernels])
+        counts = resampler.counts(draws)
+        return evaluate(counts if weights is None else counts * weights)
+
+    values, reasons = _run(one, n_boot, len(arrays), _threads(n_threads, n))
+    undefined = np.isnan(values).any(axis=1)
+    n_undefined = int(undefined.sum())
+    if n_undefined > max_undefined_share * n_boot:
+        first = next(reason for reason in reasons if reason)
+        raise UndefinedMetricError(
+            f"{spec.name} was undefined in {n_undefined} of {n_boot} bootstrap replicates "
+            f"(more than the {max_undefined_share:.0%} allowed), first because of: {first}. "
+            "An interval from the remaining replicates would describe only the resamples where "
+            "the metric exists; use more data or a stratified bootstrap."
+        )
+    kept = values[~undefined]
+    kept.setflags(write=False)
+
+    def jackknife(n_groups: int, jk_seed: int) -> FloatArray:
+        group = _jackknife_groups(resampler, n_groups, jk_seed)
+        out = np.empty((int(group.max()) + 1, len(arrays)))
+        for g in range(out.shape[0]):
+            keep = (group != g).astype(np.float64)
+            w = keep if weights is None else keep * weights
+            try:
+                if kernels is not None:
+                    cases, controls = resampler.strata[1], resampler.strata[0]
+                    out[g] = [k.from_counts(w[cases], w[controls]) for k in kernels]
+                else:
+                    out[g] = evaluate(w)
+            except UndefinedMetricError as exc:
+                raise UndefinedMetricError(
+                    f"the BCa acceleration needs {spec.name} with each jackknife group left "
+                    f"out, but it is undefined without group {g}: {exc}; use the percentile "
+                    "interval"
+                ) from exc
+        return out
+
+    return Replicates(
+        metric=spec.name,
+        point=tuple(float(v) for v in point),
+        replicates=kept,
+        n_boot=n_boot,
+        n_undefined=n_undefined,
+        n=n,
+        n_events=int(np.count_nonzero(y == 1)) if spec.task == "binary" else None,
+        jackknife=jackknife,
+    )
+
+
+def _check_options(n_boot: int, seed: int, max_undefined_share: float) -> None:
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 10:
+        raise InputError(f"n_boot must be an integer of at least 10, got {n_boot!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    if not 0 <= max_undefined_share < 1:
+        raise InputError(f"max_undefined_share must be in [0, 1), got {max_undefined_share}")
+
+
+def _threads(requested: int | None, n_rows: int) -> int:
+    """Worker threads: as requested, else up to 8 for large data (numpy releases the GIL)."""
+    if requested is not None:
+        if requested < 1:
+            raise InputError(f"n_threads must be at least 1, got {requested}")
+        return requested
+    return 1 if n_rows < 20_000 else max(1, min(8, os.cpu_count() or 1))
+
+
+def _run(
+    one: Callable[[int], FloatArray], n_boot: int, width: int, n_threads: int
+) -> tuple[FloatArray, list[str]]:
+    """Evaluate replicates ``0..n_boot-1``; undefined ones are NaN with their reason kept."""
+    values = np.full((n_boot, width), np.nan)
+    reasons = [""] * n_boot
+
+    def run_range(start: int, stop: int) -> None:
+        for r in range(start, stop):
+            try:
+                values[r] = one(r)
+            except UndefinedMetricError as exc:
+                reasons[r] = str(exc)
+
+    edges = np.linspace(0, n_boot, n_threads + 1).astype(int)
+    if n_threads == 1:
+        run_range(0, n_boot)
+    else:
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            futures = [pool.submit(run_range, int(a), int(b)) for a, b in itertools.pairwise(edges)]
+            for future in futures:
+                future.result()
+    return values, reasons
+
+
+def _jackknife_groups(resampler: Resampler, n_groups: int, seed: int) -> IndexArray:
+    """Group of each row: leave-one-out up to ``n_groups`` rows, else stratified random groups.
+
+    Within each stratum the rows are shuffled with ``SFC64(SeedSequence(seed))`` (a stream no
+    replicate uses) and dealt round-robin into ``n_groups`` groups, so each group holds about
+    ``1/n_groups`` of every stratum.
+    """
+    if resampler.n_rows <= n_groups:
+        return np.arange(resampler.n_rows)
+    rng = np.random.Generator(np.random.SFC64(np.random.SeedSequence(seed)))
+    group = np.empty(resampler.n_rows, dtype=np.intp)
+    for rows in resampler.strata:
+        group[rows[rng.permutation(rows.size)]] = np.arange(rows.size) % n_groups
+    return group
