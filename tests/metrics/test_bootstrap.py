@@ -194,6 +194,7 @@ def test_leave_one_out_acceleration_matches_the_formula() -> None:
     loo = np.array([np.delete(x, i).mean() for i in range(30)])
     d = loo.mean() - loo
     assert result.acceleration == pytest.approx(np.sum(d**3) / (6 * np.sum(d**2) ** 1.5))
+    assert result.stratified is False  # a regression outcome is one stratum
     assert jackknife_acceleration(np.ones(5)) == 0.0
 
 

@@ -16,7 +16,9 @@ from assay.metrics._calibration import (
 )
 from assay.metrics._curves import Curve, calibration_curve, pr_curve, roc_curve, threshold_table
 from assay.metrics._decision import decision_curve, net_benefit, select_threshold
+from assay.metrics._compare import PairedComparison
 from assay.metrics._estimate import Estimate, IntervalMethod
+from assay.metrics._estimation import IntervalChoice, compare, estimate
 from assay.metrics._multiclass import (
     macro_f1,
     multiclass_accuracy,
@@ -46,8 +48,10 @@ from assay.metrics._threshold import (
 __all__ = [
     "Curve",
     "Estimate",
+    "IntervalChoice",
     "IntervalMethod",
     "MetricSpec",
+    "PairedComparison",
     "accuracy",
     "auprc",
     "auroc",
@@ -56,9 +60,11 @@ __all__ = [
     "calibration_in_the_large",
     "calibration_intercept",
     "calibration_slope",
+    "compare",
     "decision_curve",
     "e90",
     "ece",
+    "estimate",
     "f1",
     "flag_rate",
     "get_metric",

@@ -24,17 +24,21 @@ replicates are spread over threads, and the first ``B`` replicates are the same 
 
 AUROC fast path
 ---------------
-For ``auroc`` with a stratified bootstrap the value of a replicate is computed from the draws
-in O(number of distinct case scores) after an O(n log n) preparation: each case is mapped to
-its distinct-score index ``k`` and each control to a half-bin (``2k`` if it lies strictly
-between the ``k``-th and ``(k+1)``-th distinct case score, ``2k + 1`` if it ties the ``k``-th),
-the replicate's weights are counted per index and half-bin, and
+For ``auroc`` with a stratified bootstrap the replicate's value is computed from the draws
+without sorting: after an O(n log n) preparation each case is mapped to the index ``k`` of its
+score among the distinct case scores, and each control to a bin (the gap between two
+consecutive distinct case scores it lies in, or the distinct case score it ties). A replicate
+counts its drawn cases per distinct score (``c_k``), turns the counts into twice the placement
+of a control in each bin (``2 ×`` resampled cases above it ``+`` resampled cases tied with it,
+a reversed cumulative sum of ``c``) and sums that over the drawn controls:
 
-.. math:: \\mathrm{AUROC}^* = \\frac{\\sum_k c_k\\,(2 B_k + T_k)}{2\\, W_1^* W_0^*}
+.. math:: \\mathrm{AUROC}^* = \\frac{\\sum_{j \\in \\text{drawn controls}}
+          \\left(2 A_j + T_j\\right)}{2\\, W_1^* W_0^*}
 
-with ``c_k`` the resampled weight of cases at the ``k``-th distinct score, ``B_k`` and ``T_k``
-the resampled weight of controls below and tied with it. Unweighted, every term is an exact
-integer, so the value equals the generic path bit for bit for the same resample.
+with ``A_j``, ``T_j`` the resampled case weight above and tied with control ``j`` and
+``W_1^*``, ``W_0^*`` the resampled case and control weights. Unweighted, every term is an
+exact integer, so the value equals the generic path bit for bit for the same resample (the
+tests check this).
 
 References
 ----------
@@ -130,7 +134,17 @@ def make_strata(
     )
     if not order_keys:
         return groups
-    return [rows[np.lexsort([key[rows] for key in reversed(order_keys)])] for rows in groups]
+    return [rows[_stable_order([key[rows] for key in order_keys])] for rows in groups]
+
+
+def _stable_order(keys: list[FloatArray]) -> IndexArray:
+    """Stable sort order by the keys, primary first (a fast unstable sort when untied)."""
+    if len(keys) == 1:
+        order = np.argsort(keys[0])
+        ordered = keys[0][order]
+        if not np.any(ordered[1:] == ordered[:-1]):
+            return order  # no ties: every sort gives this order
+    return np.lexsort(keys[::-1])
 
 
 class AurocKernel:
@@ -158,10 +172,9 @@ class AurocKernel:
         below = np.searchsorted(distinct, controls, side="left")
         tied = np.searchsorted(distinct, controls, side="right") - below
         self.n_distinct = distinct.size
-        # Without ties between a case and a control the tie half-bins are always empty and
-        # the bins are just the n_distinct + 1 gaps between distinct case scores.
+        # Without ties between a case and a control the tie bins are always empty and the
+        # bins are just the n_distinct + 1 gaps between distinct case scores.
         self.ties = bool(tied.any())
-        self.n_bins = 2 * distinct.size + 1 if self.ties else distinct.size + 1
         self.case_key = key.astype(np.intp)
         self.control_bin = (2 * below + tied if self.ties else below).astype(np.intp)
         self.case_weights = None if weights is None else weights[case_rows]
@@ -173,15 +186,10 @@ class AurocKernel:
     ) -> float:
         """AUROC of the resample given the drawn positions of each block.
 
-        The cases are counted per distinct score; from those counts every control position
-        gets twice its placement (twice the resampled cases above it, plus the tied ones),
-        and the drawn controls' placements are summed. Apart from the case count, every
-        step is a numpy call that releases the GIL, so replicates run well in threads.
+        Apart from counting the drawn cases, every step is a gather or a sum, numpy calls
+        that release the GIL, so replicates run well in threads.
         """
         case_counts = _count_blocks(self.case_blocks, case_draws, self.n_distinct)
-        cases = float(case_counts.sum())
-        if cases <= 0:
-            raise UndefinedMetricError("no positive cases")
         twice_placement = np.take(self._twice_placement_per_bin(case_counts), self.control_bin)
         twice_pairs, controls = 0.0, 0.0
         for start, drawn in zip(range(0, self.control_bin.size, BLOCK), control_draws, strict=True):
@@ -191,11 +199,16 @@ class AurocKernel:
                 controls += drawn.size
             else:
                 weights = np.take(self.control_weights[start : start + BLOCK], drawn)
-                twice_pairs += float(np.dot(placements, weights))
+                twice_pairs += float((placements * weights).sum())
                 controls += float(weights.sum())
-        if controls <= 0:
-            raise UndefinedMetricError("no negative cases")
-        return twice_pairs / (2.0 * cases * controls)
+        return _ratio(twice_pairs, float(case_counts.sum()), controls)
+
+    def from_counts(self, case_counts: FloatArray, control_counts: FloatArray) -> float:
+        """AUROC given the weight of each case and control position (indexing order)."""
+        per_distinct = np.bincount(self.case_key, weights=case_counts, minlength=self.n_distinct)
+        twice_placement = np.take(self._twice_placement_per_bin(per_distinct), self.control_bin)
+        twice_pairs = float((twice_placement * control_counts).sum())
+        return _ratio(twice_pairs, float(per_distinct.sum()), float(control_counts.sum()))
 
     def _twice_placement_per_bin(self, case_counts: NDArray[Any]) -> NDArray[Any]:
         """Twice the placement of a control in each bin: 2 × cases above it + cases tied."""
@@ -211,28 +224,14 @@ class AurocKernel:
         per_bin[1::2] = at_or_above[:-1] + at_or_above[1:]  # tied with the k-th
         return per_bin
 
-    def from_counts(self, case_counts: FloatArray, control_counts: FloatArray) -> float:
-        """AUROC given the weight of each case and control position (indexing order)."""
-        return self._value(
-            np.bincount(self.case_key, weights=case_counts, minlength=self.n_distinct),
-            np.bincount(self.control_bin, weights=control_counts, minlength=self.n_bins),
-        )
 
-    def _value(self, case_counts: NDArray[Any], control_counts: NDArray[Any]) -> float:
-        cases, controls = float(case_counts.sum()), float(control_counts.sum())
-        if cases <= 0:
-            raise UndefinedMetricError("no positive cases")
-        if controls <= 0:
-            raise UndefinedMetricError("no negative cases")
-        k = self.n_distinct
-        cumulative = np.cumsum(control_counts)
-        if self.ties:
-            # controls below the k-th distinct case score: cumulative[2k]; below or tied:
-            # cumulative[2k + 1]; twice the placement is their sum
-            twice_placement = cumulative[0 : 2 * k : 2] + cumulative[1 : 2 * k : 2]
-        else:
-            twice_placement = 2 * cumulative[:k]
-        return float(np.dot(case_counts, twice_placement)) / (2.0 * cases * controls)
+def _ratio(twice_pairs: float, cases: float, controls: float) -> float:
+    """AUROC from twice the pairs won and the case and control totals."""
+    if cases <= 0:
+        raise UndefinedMetricError("no positive cases")
+    if controls <= 0:
+        raise UndefinedMetricError("no negative cases")
+    return twice_pairs / (2.0 * cases * controls)
 
 
 @dataclass(frozen=True)
@@ -303,6 +302,8 @@ class Replicates:
         Replicates dropped because the metric was undefined (for any score).
     n, n_events
         Rows, and positive rows for a binary outcome.
+    stratified
+        Whether the resampling kept the count of each outcome value.
     """
 
     metric: str
@@ -312,6 +313,7 @@ class Replicates:
     n_undefined: int
     n: int
     n_events: int | None
+    stratified: bool
     jackknife: Callable[[int, int], FloatArray]
     """``jackknife(n_groups, seed)``: the grouped jackknife values, ``(G, k)``."""
 
@@ -362,12 +364,17 @@ def _replicates(
     else:
         y = np.asarray(y_true)
     arrays = [np.asarray(s) for s in scores]
-    for name, array in zip(("y_score", "score_b"), arrays, strict=False):
+    names = ("y_score",) if len(arrays) == 1 else ("score_a", "score_b")
+    for name, array in zip(names, arrays, strict=True):
         if array.shape[:1] != y.shape[:1]:
             raise InputError(f"{name} has {array.shape[0]} rows, expected {y.shape[0]}")
     n = int(y.shape[0])
     weights = as_weights(sample_weight, n)
-    keys = [as_float_array(s, "y_score") for s in arrays] if arrays[0].ndim == 1 else []
+    keys = (
+        [as_float_array(s, nm) for s, nm in zip(arrays, names, strict=True)]
+        if arrays[0].ndim == 1
+        else []
+    )
     labels = y if stratified and spec.task != "regression" else None
     resampler = Resampler(make_strata(labels, keys, n), n)
 
@@ -395,10 +402,10 @@ def _replicates(
         return evaluate(counts if weights is None else counts * weights)
 
     values, reasons = _run(one, n_boot, len(arrays), _threads(n_threads, n))
-    undefined = np.isnan(values).any(axis=1)
+    undefined = ~np.isfinite(values).all(axis=1)
     n_undefined = int(undefined.sum())
     if n_undefined > max_undefined_share * n_boot:
-        first = next(reason for reason in reasons if reason)
+        first = next((reason for reason in reasons if reason), "a non-finite value")
         raise UndefinedMetricError(
             f"{spec.name} was undefined in {n_undefined} of {n_boot} bootstrap replicates "
             f"(more than the {max_undefined_share:.0%} allowed), first because of: {first}. "
@@ -436,6 +443,7 @@ def _replicates(
         n_undefined=n_undefined,
         n=n,
         n_events=int(np.count_nonzero(y == 1)) if spec.task == "binary" else None,
+        stratified=labels is not None,
         jackknife=jackknife,
     )
 

@@ -86,7 +86,7 @@ class BootstrapResult:
     seed
         The seed used.
     stratified
-        Whether the resampling kept the class counts.
+        Whether the resampling kept the class counts (never for a regression outcome).
     bias_correction, acceleration
         BCa's ``z0`` and ``a`` (``None`` for the percentile interval).
     jackknife_groups
@@ -241,7 +241,7 @@ def bootstrap_metric(
         n_boot=result.n_boot,
         n_undefined=result.n_undefined,
         seed=seed,
-        stratified=stratified,
+        stratified=result.stratified,
         bias_correction=z0,
         acceleration=acceleration,
         jackknife_groups=groups,
