@@ -74,3 +74,9 @@ def test_junit_is_deterministic_and_written_by_the_run(run: Run, tmp_path: Path)
     path = tmp_path / "junit.xml"
     assert run.to_junit(path) == first
     assert path.read_text(encoding="utf-8") == first
+
+
+def test_public_surface_is_pinned() -> None:
+    import assay.reports
+
+    assert assay.reports.__all__ == ["render_html", "render_junit"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from assay.checks import Run
@@ -18,7 +19,7 @@ def print_evaluation(console: Console, run: Run) -> None:
     """The metric table (metrics × scores), then the comparisons."""
     data = run.data
     events = f", {data.n_events:,} events ({data.n_events / data.n:.1%})" if data.n_events else ""
-    console.print(f"[bold]{data.source}[/]: {data.n:,} rows{events}; "
+    console.print(f"[bold]{escape(data.source)}[/]: {data.n:,} rows{events}; "
                   f"{run.level:.0%} confidence intervals")
     table = Table(show_edge=False, header_style="bold")
     table.add_column("metric")
@@ -34,11 +35,11 @@ def print_evaluation(console: Console, run: Run) -> None:
         rows.setdefault((record.metric, record.threshold), {})[record.score] = cell
     for (metric, threshold), cells in rows.items():
         label = metric if threshold is None else f"{metric} @ {threshold:g}"
-        table.add_row(label, *(cells.get(s, "") for s in scores))
+        table.add_row(escape(label), *(cells.get(s, "") for s in scores))
     console.print(table)
     skipped = {r.reason for r in run.metrics if r.status != "ok" and r.reason}
     for reason in sorted(skipped):
-        console.print(f"  [dim]· {reason}[/]")
+        console.print(f"  [dim]· {escape(reason)}[/]")
     for c in run.comparisons:
         p = "p < 0.001" if c.p_value < 0.001 else f"p = {c.p_value:.3f}"
         console.print(f"{c.metric} {c.a} − {c.b}: {c.difference:+.3f} "
@@ -49,13 +50,13 @@ def print_run_summary(console: Console, run: Run, written: dict[str, Path]) -> N
     """One line of counts, then one line per check that did not pass."""
     counts = ", ".join(f"{n} {status}" for status, n in run.counts.items() if n)
     files = "  →  " + ", ".join(map(str, written.values())) if written else ""
-    console.print(f"  {len(run.results)} checks: {counts or 'none'}{files}")
+    console.print(f"  {len(run.results)} checks: {counts or 'none'}{escape(files)}", soft_wrap=True)
     for result in run.results:
         if result.status == "pass":
             continue
         style = _STYLE[result.status]
-        console.print(f"  [{style}]{result.status.upper():7}[/] {result.id}  {result.reason}",
-                      soft_wrap=True)
+        console.print(f"  [{style}]{result.status.upper():7}[/] {escape(result.id)}  "
+                      f"{escape(result.reason)}", soft_wrap=True)
 
 
 def print_metrics_catalogue(console: Console) -> None:
