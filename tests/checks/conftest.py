@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def cohort() -> pd.DataFrame:
-    """2,000 patients: a calibrated risk, a weaker challenger and a lab value (not a probability)."""
+    """2,000 patients: a calibrated risk, a weaker challenger, a lab value (not a probability)."""
     rng = np.random.default_rng(11)
     n = 2000
     signal = rng.normal(size=n)

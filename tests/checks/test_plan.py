@@ -101,6 +101,7 @@ def test_missing_plan_file(tmp_path: Path) -> None:
 
 def test_exported_json_schema_is_current() -> None:
     shipped = json.loads((DOCS / "plan.schema.json").read_text())
-    assert shipped == Plan.json_schema(), "regenerate with: assay schema plan > docs/plan.schema.json"
+    regenerate = "regenerate with: assay schema plan > docs/plan.schema.json"
+    assert shipped == Plan.json_schema(), regenerate
     check_kinds = shipped["properties"]["checks"]["items"]["oneOf"]
     assert len(check_kinds) == 2

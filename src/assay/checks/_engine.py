@@ -59,19 +59,23 @@ def validate(plan: Plan, data: Any, *, roles: Roles | None = None) -> Run:
 
     mark = time.perf_counter()
     thresholds = _resolve_thresholds(plan, dataset)
+    owners = _threshold_scores(plan, dataset)
+    per_score = {score: {name: value for name, value in thresholds.items()
+                         if score in owners[name]} for score in dataset.roles.score}
     results = tuple(_judge(check, evaluator, thresholds) for check in plan.checks)
     mark = timed("checks", mark)
-    metrics = tuple(evaluator.metric_records(thresholds))
+    metrics = tuple(evaluator.metric_records(per_score))
     mark = timed("metrics", mark)
     comparisons = tuple(evaluator.comparisons())
     mark = timed("comparisons", mark)
-    curves = evaluator.curves(thresholds)
+    curves = evaluator.curves(per_score)
     timed("curves", mark)
     timings["total"] = time.perf_counter() - clock
     return Run(
         assay_version=__version__, plan=plan, plan_fingerprint=plan.fingerprint,
         roles=dataset.roles, data=_summarise(dataset), seed=plan.settings.seed,
-        level=plan.settings.level, thresholds=thresholds, results=results, metrics=metrics,
+        level=plan.settings.level, thresholds=thresholds, threshold_scores=owners,
+        results=results, metrics=metrics,
         comparisons=comparisons, curves=curves, started_at=started_at,
         timings={k: round(v, 4) for k, v in timings.items()},
     )
@@ -95,6 +99,30 @@ def _resolve_thresholds(plan: Plan, data: Dataset) -> dict[str, float]:
         else:
             resolved[name] = float(value)
     return resolved
+
+
+def _threshold_scores(plan: Plan, data: Dataset) -> dict[str, tuple[str, ...]]:
+    """The scores each named threshold applies to, since a threshold lives on a score's scale.
+
+    A threshold applies to the scores of the checks that use it and to the score a rule chose
+    it on; a fixed number between 0 and 1 also applies to every probability score. A threshold
+    that would apply to no score applies to the first score (the model under validation).
+    """
+    first = data.roles.score[0]
+    owners: dict[str, set[str]] = {name: set() for name in plan.thresholds}
+    for check in plan.checks:
+        if isinstance(check.threshold, str):
+            owners[check.threshold] |= ({check.challenger, check.baseline}
+                                        if isinstance(check, ComparisonCheck)
+                                        else {check.score or first})
+    for name, value in plan.thresholds.items():
+        if isinstance(value, ThresholdRule):
+            owners[name].add(value.score or first)
+        elif 0.0 <= value <= 1.0:
+            owners[name] |= {s for s in data.roles.score if data.is_probability(s)}
+        owners[name] = owners[name] or {first}
+    return {name: tuple(s for s in data.roles.score if s in scores)
+            for name, scores in owners.items()}
 
 
 def _judge(check: MetricCheck | ComparisonCheck, evaluator: Evaluator,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,6 +18,7 @@ from assay.errors import UndefinedMetricError
 from assay.metrics import (
     Curve,
     Estimate,
+    IntervalChoice,
     MetricSpec,
     PairedComparison,
     calibration_curve,
@@ -59,7 +60,7 @@ class Evaluator:
         return None
 
     def estimate(self, metric: str, score: str, *, threshold: float | None = None,
-                 ci: str = "auto", params: Mapping[str, Any] | None = None) -> Estimate:
+                 ci: IntervalChoice = "auto", params: Mapping[str, Any] | None = None) -> Estimate:
         """The metric of a score with its interval; raises UndefinedMetricError."""
         params = dict(params or {})
         if threshold is not None:
@@ -67,7 +68,7 @@ class Evaluator:
         key = (metric, score, ci, tuple(sorted(params.items())))
         if key not in self._cache:
             self._cache[key] = estimate(
-                metric, self.data.y, self.data.scores[score], ci=ci,  # type: ignore[arg-type]
+                metric, self.data.y, self.data.scores[score], ci=ci,
                 level=self.settings.level, n_boot=self.settings.n_boot,
                 bootstrap_method=self.settings.bootstrap_method,
                 seed=derived_seed(self.settings.seed, *key),
@@ -78,7 +79,7 @@ class Evaluator:
     def compare(self, metric: str, a: str, b: str, *,
                 threshold: float | None = None) -> PairedComparison:
         """Paired comparison of two scores (difference a − b)."""
-        params = {"threshold": threshold} if threshold is not None else {}
+        params: dict[str, Any] = {} if threshold is None else {"threshold": threshold}
         return compare(
             metric, self.data.y, self.data.scores[a], self.data.scores[b], a=a, b=b,
             level=self.settings.level, n_boot=self.settings.n_boot,
@@ -86,17 +87,23 @@ class Evaluator:
             sample_weight=self.data.weights, **params,
         )
 
-    def metric_records(self, thresholds: Mapping[str, float]) -> list[MetricRecord]:
-        """Every registered metric of the task, for every score, at every named threshold."""
+    def metric_records(
+        self, thresholds: Mapping[str, Mapping[str, float]]
+    ) -> list[MetricRecord]:
+        """Every registered metric of the task, for every score, at each of its thresholds.
+
+        ``thresholds`` maps each score to its named thresholds.
+        """
         records: list[MetricRecord] = []
         for score in self.data.roles.score:
             for name in list_metrics(self.data.roles.task):
                 spec = get_metric(name)
                 if "threshold" in spec.params:
-                    if not thresholds:
-                        records.append(self._record(score, name, None, status="skipped",
-                                                    reason="no operating threshold was given"))
-                    for value in dict.fromkeys(thresholds.values()):
+                    if not thresholds[score]:
+                        records.append(self._record(
+                            score, name, None, status="skipped",
+                            reason=f"no operating threshold was given for {score!r}"))
+                    for value in dict.fromkeys(thresholds[score].values()):
                         records.append(self._measure(spec, score, value))
                 elif set(spec.params) <= {"n_bins"}:
                     records.append(self._measure(spec, score, None))
@@ -114,10 +121,10 @@ class Evaluator:
                             **result.model_dump())
 
     def _record(self, score: str, metric: str, threshold: float | None, *,
-                status: str, reason: str) -> MetricRecord:
+                status: Literal["skipped", "undefined"], reason: str) -> MetricRecord:
         return MetricRecord(score=score, metric=metric, value=None, n=self.data.n,
                             n_events=self.data.n_events, threshold=threshold,
-                            status=status, reason=reason)  # type: ignore[arg-type]
+                            status=status, reason=reason)
 
     def comparisons(self) -> list[PairedComparison]:
         """AUROC of every pair of scores, by DeLong's test."""
@@ -126,8 +133,11 @@ class Evaluator:
             return []
         return [self.compare("auroc", a, b) for i, a in enumerate(names) for b in names[i + 1:]]
 
-    def curves(self, thresholds: Mapping[str, float]) -> dict[str, dict[str, Curve]]:
-        """The report's curves for each score (binary task only)."""
+    def curves(
+        self, thresholds: Mapping[str, Mapping[str, float]]
+    ) -> dict[str, dict[str, Curve]]:
+        """The report's curves for each score (binary task only), with the threshold table
+        at a standard grid plus the score's named thresholds."""
         if self.data.roles.task != "binary":
             return {}
         y, level, seed = self.data.y, self.settings.level, self.settings.seed
@@ -136,13 +146,13 @@ class Evaluator:
             s = self.data.scores[score]
             curves = {"roc": roc_curve(y, s), "pr": pr_curve(y, s)}
             if self.data.is_probability(score):
-                grid = sorted({*THRESHOLD_GRID, *thresholds.values()})
+                grid = sorted({*THRESHOLD_GRID, *thresholds[score].values()})
                 curves["calibration"] = calibration_curve(
                     y, s, level=level, seed=derived_seed(seed, "calibration", score))
                 curves["reliability"] = reliability_curve(y, s, level=level)
                 curves["decision"] = decision_curve(y, s)
             else:
-                grid = sorted({*_quantile_grid(s), *thresholds.values()})
+                grid = sorted({*_quantile_grid(s), *thresholds[score].values()})
             curves["threshold"] = threshold_table(y, s, grid, level=level)
             drawn[score] = curves
         return drawn

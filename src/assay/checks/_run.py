@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assay.checks._plan import Plan
 from assay.data import Roles
-from assay.metrics import Curve, Estimate, PairedComparison
+from assay.metrics import Curve, Estimate, IntervalMethod, PairedComparison
 
 Status = Literal["pass", "warn", "fail", "error", "skipped"]
 STATUS_ORDER: tuple[Status, ...] = ("fail", "error", "warn", "pass", "skipped")
@@ -51,7 +51,7 @@ class MetricRecord(BaseModel):
     ci_low: float | None = None
     ci_high: float | None = None
     level: float | None = None
-    method: str | None = None
+    method: IntervalMethod | None = None
     n: int
     n_events: int | None = None
     threshold: float | None = None
@@ -64,7 +64,7 @@ class MetricRecord(BaseModel):
         if self.value is None:
             return None
         return Estimate(value=self.value, ci_low=self.ci_low, ci_high=self.ci_high,
-                        level=self.level or 0.95, method=self.method or "none",  # type: ignore[arg-type]
+                        level=self.level or 0.95, method=self.method or "none",
                         n=self.n, n_events=self.n_events)
 
 
@@ -113,6 +113,8 @@ class Run(BaseModel):
     seed: int
     level: float
     thresholds: dict[str, float] = Field(description="named thresholds, resolved on the data")
+    threshold_scores: dict[str, tuple[str, ...]] = Field(
+        description="the scores each named threshold applies to (it lives on their scale)")
     results: tuple[CheckResult, ...]
     metrics: tuple[MetricRecord, ...]
     comparisons: tuple[PairedComparison, ...]

@@ -159,8 +159,9 @@ CHECK_TAGS = {"metric": "metric-check", "compare": "comparison-check"}
 def _check_kind(data: Any) -> str | None:
     if isinstance(data, dict):
         return next((CHECK_TAGS[key] for key in CHECK_TAGS if key in data), None)
-    kinds = {MetricCheck: "metric-check", ComparisonCheck: "comparison-check"}
-    return kinds.get(type(data))
+    if isinstance(data, MetricCheck):
+        return "metric-check"
+    return "comparison-check" if isinstance(data, ComparisonCheck) else None
 
 
 Check = Annotated[

@@ -28,8 +28,8 @@ def print_evaluation(console: Console, run: Run) -> None:
         table.add_column(score, justify="right")
     rows: dict[tuple[str, float | None], dict[str, str]] = {}
     for record in run.metrics:
-        if record.status == "ok" and record.value is not None:
-            cell = _interval(record.value, record.ci_low, record.ci_high)
+        if record.estimate is not None:
+            cell = str(record.estimate)
         else:
             cell = f"[dim]{record.status}[/]"
         rows.setdefault((record.metric, record.threshold), {})[record.score] = cell
@@ -70,9 +70,3 @@ def print_metrics_catalogue(console: Console) -> None:
                   if spec.ideal is not None else "-"}[spec.greater_is_better]
         table.add_row(name, spec.task, spec.score_kind, better, spec.interval)
     console.print(table)
-
-
-def _interval(value: float, low: float | None, high: float | None) -> str:
-    if low is None or high is None:
-        return f"{value:.3f}"
-    return f"{value:.3f} ({low:.3f}–{high:.3f})"

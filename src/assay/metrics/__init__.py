@@ -14,9 +14,9 @@ from assay.metrics._calibration import (
     oe_ratio,
     reliability_curve,
 )
+from assay.metrics._compare import PairedComparison
 from assay.metrics._curves import Curve, calibration_curve, pr_curve, roc_curve, threshold_table
 from assay.metrics._decision import decision_curve, net_benefit, select_threshold
-from assay.metrics._compare import PairedComparison
 from assay.metrics._estimate import Estimate, IntervalMethod
 from assay.metrics._estimation import IntervalChoice, compare, estimate
 from assay.metrics._multiclass import (

@@ -65,6 +65,12 @@ class Estimate(BaseModel):
         return f"Estimate({fields})"
 
     def __str__(self) -> str:
+        """``0.781 (0.762–0.799)``; with a negative bound ``−0.012 (−0.030 to 0.006)``."""
         if self.ci_low is None or self.ci_high is None:
-            return f"{self.value:.3f}"
-        return f"{self.value:.3f} ({self.ci_low:.3f}–{self.ci_high:.3f})"
+            return _number(self.value)
+        separator = " to " if self.ci_low < 0 else "–"
+        return f"{_number(self.value)} ({_number(self.ci_low)}{separator}{_number(self.ci_high)})"
+
+
+def _number(value: float) -> str:
+    return f"{value:.3f}".replace("-", "−")

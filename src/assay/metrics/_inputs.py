@@ -53,4 +53,4 @@ def check_same_length(**arrays: NDArray[Any]) -> int:
     if len(set(lengths.values())) > 1:
         described = ", ".join(f"{k}={v}" for k, v in lengths.items())
         raise InputError(f"inputs have different lengths: {described}")
-    return next(iter(lengths.values()))
+    return int(next(iter(lengths.values())))

@@ -42,6 +42,7 @@ from assay.errors import InputError
 from assay.metrics._inputs import as_float_array, as_weights, check_same_length
 
 FloatArray = NDArray[np.float64]
+IndexArray = NDArray[np.intp]
 
 SPAN = 2 / 3
 """R's default span ``f`` for ``lowess``."""
@@ -111,84 +112,253 @@ def lowess_sorted(
     if n < 2:
         return y.copy()
     cumulative = np.cumsum(weights)
-    positions = math.floor(cumulative[-1] + 1e-9)  # number of "copies" of rows
-    span = max(2, min(positions, int(frac * cumulative[-1] + 1e-7)))
+    total = float(cumulative[-1])
+    positions = math.floor(total + 1e-9)  # number of "copies" of rows
+    span = max(2, min(positions, int(frac * total + 1e-7)))
     last_left = max(1, positions - span + 1)  # window start once its right end is the last copy
 
-    def x_at(position: int) -> float:
-        # x of the given 1-based copy in the expanded (frequency-weighted) data
-        row = int(np.searchsorted(cumulative, position, side="left"))
-        return float(x[min(row, n - 1)])
+    # Tied x share every step of the algorithm, so the work is done on the distinct values,
+    # each carrying its total weight and weighted sum of y.
+    starts = np.flatnonzero(np.concatenate(([True], x[1:] != x[:-1])))
+    if starts.size == n:
+        x_u, w_u, wy_u = x, weights, weights * y
+    else:
+        x_u = x[starts]
+        w_u = np.add.reduceat(weights, starts)
+        wy_u = np.add.reduceat(weights * y, starts)
 
-    x_range = float(x[-1] - x[0])
-    fitted = np.empty(n)
-    left, last, i = 1, -1, 0
-    while True:
-        x_i = float(x[i])
-        left = _window_start(x_i, left, last_left, span, x_at)
-        radius = max(x_i - x_at(left), x_at(left + span - 1) - x_i)
-        fitted[i] = _local_fit(x, y, weights, x_i, radius, x_range)
-        if last < i - 1:  # interpolate the points skipped since the last fit
-            between = slice(last + 1, i)
-            alpha = (x[between] - x[last]) / (x[i] - x[last])
-            fitted[between] = alpha * fitted[i] + (1 - alpha) * fitted[last]
-        tie_end = int(np.searchsorted(x, x_i, side="right"))
-        fitted[i + 1 : tie_end] = fitted[i]
-        last = tie_end - 1
-        if last >= n - 1:
-            return fitted
-        beyond = int(np.searchsorted(x, x_i + delta, side="right"))
-        i = max(last + 1, beyond - 1)
+    fits = _fit_points(x_u, delta)
+    x_fit = x_u[fits]
+    x_at = _copy_lookup(x, weights, cumulative, total, positions)
+    left = _window_starts(x_fit, last_left, span, x_at)
+    radius = np.maximum(x_fit - x_at(left), x_at(left + span - 1) - x_fit)
+    fitted_at = _local_fits(x_u, w_u, wy_u, fits, radius, float(x[-1] - x[0]))
+
+    fitted_u = np.empty(x_u.size)
+    fitted_u[fits] = fitted_at
+    if fits.size < x_u.size:  # points skipped between consecutive fits: linear interpolation
+        skipped = np.ones(x_u.size, dtype=bool)
+        skipped[fits] = False
+        between = np.flatnonzero(skipped)
+        following = np.searchsorted(fits, between)
+        before, after = fits[following - 1], fits[following]
+        alpha = (x_u[between] - x_u[before]) / (x_u[after] - x_u[before])
+        fitted_u[between] = alpha * fitted_u[after] + (1 - alpha) * fitted_u[before]
+    if starts.size == n:
+        return fitted_u
+    return np.repeat(fitted_u, np.diff(np.append(starts, n)))
 
 
-def _window_start(
-    x_i: float,
-    left: int,
-    last_left: int,
-    span: int,
-    x_at: Callable[[int], float],
-) -> int:
-    """The first copy of the ``span``-wide window around ``x_i``.
+_VECTOR_CHASE_LIMIT = 50_000
+"""Up to this many distinct ``x`` the next-fit pointer is computed for all of them at once."""
+
+_TILE = 1 << 15
+"""Elements of one (fits x distinct x) block of kernel weights (a few hundred KB, in cache)."""
+
+_GROUP = 16
+"""Fit points per block row group."""
+
+
+def _fit_points(x_u: FloatArray, delta: float) -> IndexArray:
+    """Indices (into the distinct ``x``) of the points clowess fits, in order.
+
+    After a fit at ``x_i`` the next fit is at the last point within ``delta`` of ``x_i``, or the
+    next point if that is ``x_i`` itself; the first and the last point are always fitted.
+    """
+    size = x_u.size
+    if size == 1:
+        return np.zeros(1, dtype=np.intp)
+    if delta == 0:
+        return np.arange(size)
+    fits = [0]
+    i = 0
+    if size <= _VECTOR_CHASE_LIMIT:
+        within = (np.searchsorted(x_u, x_u + delta, side="right") - 1).tolist()
+        while i < size - 1:
+            i = max(i + 1, within[i])
+            fits.append(i)
+    else:
+        while i < size - 1:
+            beyond = int(np.searchsorted(x_u, x_u[i] + delta, side="right"))
+            i = max(i + 1, beyond - 1)
+            fits.append(i)
+    return np.asarray(fits, dtype=np.intp)
+
+
+def _copy_lookup(
+    x: FloatArray, weights: FloatArray, cumulative: FloatArray, total: float, positions: int
+) -> Callable[[IndexArray], FloatArray]:
+    """``x`` of the given 1-based copies in the expanded (frequency-weighted) data.
+
+    A copy's row is the first whose cumulative weight reaches the copy number (the last row for
+    copies beyond the total weight). With whole-number weights the expanded data are built once.
+    """
+    n = x.size
+    expanded: FloatArray | None = None
+    if total < 2**52 and positions == total and positions <= 8 * n + 1024:
+        if bool(np.all(weights == 1.0)):
+            expanded = x
+        elif bool(np.all(weights == np.floor(weights))):
+            expanded = np.repeat(x, weights.astype(np.int64))
+    if expanded is not None:
+        table = expanded
+
+        def from_table(position: IndexArray) -> FloatArray:
+            return table[np.minimum(position, table.size) - 1]
+
+        return from_table
+
+    def from_search(position: IndexArray) -> FloatArray:
+        rows = np.searchsorted(cumulative, position, side="left")
+        return x[np.minimum(rows, n - 1)]
+
+    return from_search
+
+
+def _window_starts(
+    x_fit: FloatArray, last_left: int, span: int, x_at: Callable[[IndexArray], FloatArray]
+) -> IndexArray:
+    """The first copy of the ``span``-wide window around each fit point.
 
     The C code moves the window right one copy at a time while ``x_i - x[left] >
-    x[left + span] - x_i``; that condition only gets falser as the window moves, so the same
-    stopping point is found by bisection between the previous start and the last possible one.
+    x[left + span] - x_i``. That condition only gets falser as the window moves and truer as
+    ``x_i`` grows, so the start is the first copy in ``[1, last_left)`` where it fails (or
+    ``last_left``), found by a bisection run on all fit points at once.
     """
-    low, high = left, last_left
-    while low < high:
-        middle = (low + high) // 2
-        if x_i - x_at(middle) > x_at(middle + span) - x_i:
-            low = middle + 1
-        else:
-            high = middle
-    return low
+    count = last_left - 1  # candidate starts 1 .. last_left - 1
+    if count <= 0:
+        return np.ones(x_fit.size, dtype=np.intp)
+
+    def moves(start: IndexArray) -> NDArray[np.bool_]:
+        return (x_fit - x_at(start)) > (x_at(start + span) - x_fit)
+
+    base = np.zeros(x_fit.size, dtype=np.intp)  # moves(base + 1) holds for base > 0
+    while count > 1:
+        half = count // 2
+        base = np.where(moves(base + half + 1), base + half, base)
+        count -= half
+    return 1 + base + moves(base + 1)
 
 
-def _local_fit(
-    x: FloatArray,
-    y: FloatArray,
-    weights: FloatArray,
-    x_i: float,
-    radius: float,
+def _local_fits(
+    x_u: FloatArray,
+    w_u: FloatArray,
+    wy_u: FloatArray,
+    fits: IndexArray,
+    radius: FloatArray,
     x_range: float,
+) -> FloatArray:
+    """clowess's ``lowest`` at every fit point: weighted local lines with tricube weights.
+
+    For each fit the sums ``Σ k w``, ``Σ k w z``, ``Σ k w z²``, ``Σ k w y`` and ``Σ k w z y``
+    (``k`` the tricube kernel, ``z = x − s`` for a shift ``s`` near the fit points) are built
+    by blocks of fits x distinct values and one matrix product each. The centre, spread and
+    slope follow from them; a fit whose spread is ill-conditioned that way (or close to the
+    no-slope threshold) is recomputed directly as clowess does.
+    """
+    x_fit = x_u[fits]
+    fitted = np.empty(fits.size)
+    flat = radius <= 0
+    if flat.any():  # only the ties of x_i are in the window
+        fitted[flat] = wy_u[fits[flat]] / w_u[fits[flat]]
+    active = np.flatnonzero(~flat)
+    if active.size == 0:
+        return fitted
+    threshold = 0.001 * x_range
+    h = radius[active]
+    xa = x_fit[active]
+    lo = np.searchsorted(x_u, xa - h, side="left")
+    hi = np.searchsorted(x_u, xa + h, side="right")
+    sums = np.zeros((active.size, 5))
+    shift = np.empty(active.size)
+    buffer = np.empty(_TILE)
+    scratch = np.empty(_TILE)
+    near_buffer = np.empty(_TILE, dtype=bool)
+    far_buffer = np.empty(_TILE, dtype=bool)
+    moments = np.empty((5, max(1, _TILE // 1)))
+    for g0 in range(0, active.size, _GROUP):
+        g1 = min(g0 + _GROUP, active.size)
+        rows = g1 - g0
+        s = float(xa[(g0 + g1 - 1) // 2])
+        shift[g0:g1] = s
+        c_lo, c_hi = int(lo[g0:g1].min()), int(hi[g0:g1].max())
+        width = max(1, _TILE // rows)
+        hg = h[g0:g1, None]
+        xg = xa[g0:g1, None]
+        near_limit = 0.001 * hg
+        far_limit = 0.999 * hg
+        for c0 in range(c_lo, c_hi, width):
+            c1 = min(c0 + width, c_hi)
+            cols = c1 - c0
+            size = rows * cols
+            kernel = buffer[:size].reshape(rows, cols)
+            cube = scratch[:size].reshape(rows, cols)
+            near = near_buffer[:size].reshape(rows, cols)
+            far = far_buffer[:size].reshape(rows, cols)
+            np.subtract(x_u[None, c0:c1], xg, out=kernel)
+            np.abs(kernel, out=kernel)
+            np.less_equal(kernel, near_limit, out=near)
+            np.greater(kernel, far_limit, out=far)
+            np.divide(kernel, hg, out=kernel)
+            np.multiply(kernel, kernel, out=cube)
+            cube *= kernel
+            np.subtract(1.0, cube, out=cube)
+            np.multiply(cube, cube, out=kernel)
+            kernel *= cube
+            np.copyto(kernel, 1.0, where=near)
+            np.copyto(kernel, 0.0, where=far)
+            m = moments[:, :cols]
+            np.subtract(x_u[c0:c1], s, out=m[1])
+            np.multiply(m[1], wy_u[c0:c1], out=m[4])
+            m[1] *= w_u[c0:c1]
+            np.multiply(m[1], x_u[c0:c1] - s, out=m[2])
+            m[0] = w_u[c0:c1]
+            m[3] = wy_u[c0:c1]
+            sums[g0:g1] += kernel @ m.T
+    s0, s1, s2, sy, szy = sums.T
+    cz = s1 / s0
+    mean_y = sy / s0
+    second = s2 / s0
+    spread = second - cz * cz
+    centre = shift + cz
+    offset = xa - centre
+    sd = np.sqrt(np.maximum(spread, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        condition = (np.abs(offset) + sd) * (np.abs(cz) + sd) / spread
+        sloped = sd > threshold
+        value = np.where(
+            sloped, mean_y + offset / spread * (szy / s0 - cz * mean_y), mean_y
+        )
+    doubtful = (
+        (np.abs(spread - threshold * threshold) <= 1e-9 * second + 1e-300)
+        | (spread <= 0)
+        | (sloped & ~(condition < 1e3))
+    )
+    for k in np.flatnonzero(doubtful).tolist():
+        value[k] = _direct_fit(
+            x_u[lo[k] : hi[k]], w_u[lo[k] : hi[k]], wy_u[lo[k] : hi[k]], float(xa[k]),
+            float(h[k]), threshold,
+        )
+    fitted[active] = value
+    return fitted
+
+
+def _direct_fit(
+    x_near: FloatArray, w_near: FloatArray, wy_near: FloatArray, x_i: float, radius: float,
+    threshold: float,
 ) -> float:
-    """clowess's ``lowest``: the weighted local line at ``x_i`` with tricube weights."""
-    start = int(np.searchsorted(x, x_i - radius, side="left"))
-    stop = int(np.searchsorted(x, x_i + radius, side="right"))
-    x_near, y_near = x[start:stop], y[start:stop]
+    """One local fit computed as clowess does (two passes over the window), for the rare fits
+    whose centre and spread are ill-conditioned as moments."""
     distance = np.abs(x_near - x_i)
-    if radius > 0:
-        u = distance / radius
-        v = 1.0 - u * u * u
-        kernel = np.where(distance <= 0.001 * radius, 1.0, v * v * v)
-        kernel[distance > 0.999 * radius] = 0.0
-    else:
-        kernel = (distance == 0).astype(np.float64)
-    w = kernel * weights[start:stop]
-    w /= w.sum()
-    if radius > 0:
-        centre = float(np.sum(w * x_near))
-        spread = float(np.sum(w * (x_near - centre) ** 2))
-        if math.sqrt(spread) > 0.001 * x_range:
-            w = w * ((x_i - centre) / spread * (x_near - centre) + 1.0)
-    return float(np.sum(w * y_near))
+    u = distance / radius
+    v = 1.0 - u * u * u
+    kernel = np.where(distance <= 0.001 * radius, 1.0, v * v * v)
+    kernel[distance > 0.999 * radius] = 0.0
+    total = float(np.sum(kernel * w_near))
+    w = kernel * w_near / total
+    centre = float(np.sum(w * x_near))
+    spread = float(np.sum(w * (x_near - centre) ** 2))
+    factor = kernel / total
+    if math.sqrt(spread) > threshold:
+        factor = factor * ((x_i - centre) / spread * (x_near - centre) + 1.0)
+    return float(np.sum(factor * wy_near))

@@ -330,26 +330,9 @@ def _score_section(run: Run, summary: ScoreSummary, index: int) -> ScoreSection:
 
 
 def _named_thresholds(run: Run, score: str) -> dict[str, float]:
-    """The named thresholds that belong to ``score``: used by its checks or chosen on it.
-
-    The engine reads every score at every named threshold, but a threshold set for a
-    probability (say 0.20) means nothing on a lab value; the label marks only the scores the
-    plan applies it to. A named threshold no check uses is labelled on every score.
-    """
-    from assay.checks import ComparisonCheck, ThresholdRule
-
-    first = run.roles.score[0]
-    owners: dict[str, set[str]] = {name: set() for name in run.thresholds}
-    for check in run.plan.checks:
-        if isinstance(check.threshold, str) and check.threshold in owners:
-            used_on = ({check.challenger, check.baseline} if isinstance(check, ComparisonCheck)
-                       else {check.score or first})
-            owners[check.threshold] |= used_on
-    for name, rule in run.plan.thresholds.items():
-        if isinstance(rule, ThresholdRule) and name in owners:
-            owners[name].add(rule.score or first)
+    """The named thresholds that apply to ``score`` (a threshold lives on a score's scale)."""
     return {name: value for name, value in run.thresholds.items()
-            if not owners[name] or score in owners[name]}
+            if score in run.threshold_scores.get(name, ())}
 
 
 def _threshold_rows(curve: Curve, named: dict[str, float]) -> list[ThresholdRow]:
