@@ -173,3 +173,11 @@ def test_auroc_equals_the_pairwise_definition(scores: list[float], data: st.Data
     cases, controls = s[y == 1], s[y == 0]
     pairs = (cases[:, None] > controls[None, :]) + 0.5 * (cases[:, None] == controls[None, :])
     assert am.auroc(y, s) == pytest.approx(pairs.mean(), abs=1e-12)
+
+
+def test_metrics_doc_lists_every_registered_metric() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "metrics.md").read_text()
+    missing = [name for name in list_metrics() if f"`{name}`" not in doc]
+    assert not missing, f"docs/metrics.md does not describe {missing}"

@@ -62,11 +62,12 @@ def print_run_summary(console: Console, run: Run, written: dict[str, Path]) -> N
 def print_metrics_catalogue(console: Console) -> None:
     """The metric registry as a table."""
     table = Table(show_edge=False, header_style="bold")
-    for column in ("metric", "task", "needs", "better", "interval"):
-        table.add_column(column)
+    for column in ("metric", "task", "needs", "better", "interval", "definition"):
+        table.add_column(column, overflow="fold")
     for name in list_metrics():
         spec = get_metric(name)
         better = {True: "higher", False: "lower", None: f"near {spec.ideal:g}"
                   if spec.ideal is not None else "-"}[spec.greater_is_better]
-        table.add_row(name, spec.task, spec.score_kind, better, spec.interval)
+        table.add_row(name, spec.task, spec.score_kind, better, spec.interval,
+                      escape(spec.description))
     console.print(table)
