@@ -133,3 +133,35 @@ def test_schema_and_metrics_commands() -> None:
     listing = runner.invoke(app, ["metrics"])
     assert listing.exit_code == 0
     assert "calibration_slope" in listing.output and "delong" in listing.output
+
+
+def test_regression_and_multiclass_tasks(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    n = 300
+    y = rng.normal(size=n)
+    pd.DataFrame({"y": y, "pred": y + rng.normal(scale=0.5, size=n)}).to_csv(
+        tmp_path / "reg.csv", index=False)
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "reg.csv"), "--target", "y",
+                                 "--score", "pred", "--task", "regression", "--n-boot", "200",
+                                 "--json", str(tmp_path / "reg.json")])
+    assert result.exit_code == 0, result.output
+    records = {m["metric"]: m for m in json.loads((tmp_path / "reg.json").read_text())["metrics"]}
+    assert set(records) == {"mae", "rmse", "r2", "calibration_in_the_large"}
+    assert records["r2"]["ci_low"] < records["r2"]["value"] < records["r2"]["ci_high"]
+
+    classes = rng.integers(0, 3, n)
+    probabilities = rng.dirichlet([1, 1, 1], n)
+    probabilities[np.arange(n), classes] += 1.0
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    frame = pd.DataFrame(probabilities, columns=["p_a", "p_b", "p_c"])
+    frame.insert(0, "label", np.array(["a", "b", "c"])[classes])
+    frame.to_csv(tmp_path / "mc.csv", index=False)
+    arguments = ["evaluate", str(tmp_path / "mc.csv"), "--target", "label", "--task",
+                 "multiclass", "--n-boot", "200", "--score", "p_a", "--score", "p_b"]
+    too_few = runner.invoke(app, arguments)
+    assert too_few.exit_code == 2 and "3 classes but 2 score columns" in too_few.output
+    result = runner.invoke(app, [*arguments, "--score", "p_c", "--json", str(tmp_path / "m.json")])
+    assert result.exit_code == 0, result.output
+    records = {m["metric"]: m for m in json.loads((tmp_path / "m.json").read_text())["metrics"]}
+    assert records["multiclass_auroc_macro"]["score"] == "model"
+    assert records["multiclass_auroc_macro"]["value"] > 0.8

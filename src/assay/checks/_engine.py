@@ -43,11 +43,11 @@ def validate(plan: Plan, data: Any, *, roles: Roles | None = None) -> Run:
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     dataset = _as_dataset(data, roles or plan.roles)
-    missing = sorted(plan.scores_used() - set(dataset.roles.score))
+    missing = sorted(plan.scores_used() - set(dataset.score_names))
     if missing:
         raise InputError(
             f"the plan names score column(s) {', '.join(map(repr, missing))} that are not "
-            f"among the data's scores ({', '.join(dataset.roles.score)})"
+            f"among the data's scores ({', '.join(dataset.score_names)})"
         )
     evaluator = Evaluator(dataset, plan.settings)
     timings: dict[str, float] = {"load": time.perf_counter() - clock}
@@ -61,7 +61,7 @@ def validate(plan: Plan, data: Any, *, roles: Roles | None = None) -> Run:
     thresholds = _resolve_thresholds(plan, dataset)
     owners = _threshold_scores(plan, dataset)
     per_score = {score: {name: value for name, value in thresholds.items()
-                         if score in owners[name]} for score in dataset.roles.score}
+                         if score in owners[name]} for score in dataset.score_names}
     results = tuple(_judge(check, evaluator, thresholds) for check in plan.checks)
     mark = timed("checks", mark)
     metrics = tuple(evaluator.metric_records(per_score))
@@ -93,7 +93,7 @@ def _resolve_thresholds(plan: Plan, data: Dataset) -> dict[str, float]:
     resolved: dict[str, float] = {}
     for name, value in plan.thresholds.items():
         if isinstance(value, ThresholdRule):
-            score = value.score or data.roles.score[0]
+            score = value.score or data.score_names[0]
             resolved[name] = float(select_threshold(
                 data.y, data.scores[score], rule=value.rule, target=value.target))
         else:
@@ -108,8 +108,10 @@ def _threshold_scores(plan: Plan, data: Dataset) -> dict[str, tuple[str, ...]]:
     it on; a fixed number between 0 and 1 also applies to every probability score. A threshold
     that would apply to no score applies to the first score (the model under validation).
     """
-    first = data.roles.score[0]
+    first = data.score_names[0]
     owners: dict[str, set[str]] = {name: set() for name in plan.thresholds}
+    if data.roles.task != "binary":
+        return {name: () for name in plan.thresholds}
     for check in plan.checks:
         if isinstance(check.threshold, str):
             owners[check.threshold] |= ({check.challenger, check.baseline}
@@ -119,9 +121,9 @@ def _threshold_scores(plan: Plan, data: Dataset) -> dict[str, tuple[str, ...]]:
         if isinstance(value, ThresholdRule):
             owners[name].add(value.score or first)
         elif 0.0 <= value <= 1.0:
-            owners[name] |= {s for s in data.roles.score if data.is_probability(s)}
+            owners[name] |= {s for s in data.score_names if data.is_probability(s)}
         owners[name] = owners[name] or {first}
-    return {name: tuple(s for s in data.roles.score if s in scores)
+    return {name: tuple(s for s in data.score_names if s in scores)
             for name, scores in owners.items()}
 
 
@@ -137,7 +139,7 @@ def _judge(check: MetricCheck | ComparisonCheck, evaluator: Evaluator,
 def _judge_metric(check: MetricCheck, evaluator: Evaluator,
                   threshold: float | None) -> CheckResult:
     spec = get_metric(check.metric)
-    score = check.score or evaluator.data.roles.score[0]
+    score = check.score or evaluator.data.score_names[0]
     title = check.title or _title(spec.title, score, threshold)
     common: dict[str, Any] = dict(
         id=check.label, kind="metric", title=title, metric=check.metric, score=score,

@@ -95,7 +95,7 @@ class Evaluator:
         ``thresholds`` maps each score to its named thresholds.
         """
         records: list[MetricRecord] = []
-        for score in self.data.roles.score:
+        for score in self.data.score_names:
             for name in list_metrics(self.data.roles.task):
                 spec = get_metric(name)
                 if "threshold" in spec.params:
@@ -128,7 +128,7 @@ class Evaluator:
 
     def comparisons(self) -> list[PairedComparison]:
         """AUROC of every pair of scores, by DeLong's test."""
-        names = self.data.roles.score
+        names = self.data.score_names
         if self.data.roles.task != "binary":
             return []
         return [self.compare("auroc", a, b) for i, a in enumerate(names) for b in names[i + 1:]]
@@ -142,7 +142,7 @@ class Evaluator:
             return {}
         y, level, seed = self.data.y, self.settings.level, self.settings.seed
         drawn: dict[str, dict[str, Curve]] = {}
-        for score in self.data.roles.score:
+        for score in self.data.score_names:
             s = self.data.scores[score]
             curves = {"roc": roc_curve(y, s), "pr": pr_curve(y, s)}
             if self.data.is_probability(score):

@@ -145,7 +145,7 @@ class Run(BaseModel):
 
     def metric(self, name: str, score: str | None = None) -> MetricRecord:
         """The evaluation record of one metric (of the first score unless named)."""
-        score = score or self.roles.score[0]
+        score = score or self.data.scores[0].name
         for record in self.metrics:
             if record.metric == name and record.score == score:
                 return record

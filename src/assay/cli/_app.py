@@ -71,12 +71,17 @@ def evaluate(
     json_path: JsonOpt = None,
     id_column: Annotated[str | None, typer.Option("--id", help="Unique row id column.")] = None,
     weight: Annotated[str | None, typer.Option(help="Sampling weight column.")] = None,
+    task: Annotated[
+        str, typer.Option(help="binary (0/1 target), regression, or multiclass (one --score "
+                               "probability column per class, in class order).")
+    ] = "binary",
     level: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
     n_boot: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 1000,
     seed: SeedOpt = 0,
 ) -> None:
     """Evaluate one or more scores against an outcome, without a plan."""
-    roles = _model(Roles, target=target, score=tuple(score), id=id_column, weight=weight)
+    roles = _model(Roles, target=target, score=tuple(score), id=id_column, weight=weight,
+                   task=task)
     dataset = Dataset(data, roles)
     thresholds = {f"t{i + 1}" if len(threshold or []) > 1 else "operating": t
                   for i, t in enumerate(threshold or [])}

@@ -23,7 +23,7 @@ def print_evaluation(console: Console, run: Run) -> None:
                   f"{run.level:.0%} confidence intervals")
     table = Table(show_edge=False, header_style="bold")
     table.add_column("metric")
-    scores = list(run.roles.score)
+    scores = [s.name for s in run.data.scores]
     for score in scores:
         table.add_column(score, justify="right")
     rows: dict[tuple[str, float | None], dict[str, str]] = {}

@@ -81,13 +81,21 @@ class Dataset:
 
     @cached_property
     def scores(self) -> dict[str, NDArray[np.float64]]:
-        """Each score column as a float64 array, by name."""
+        """What is evaluated, by name: each score column as a float64 array; for a multiclass
+        task one ``(n, k)`` matrix of the class-probability columns, named ``"model"``."""
+        if self.roles.task == "multiclass":
+            return {"model": self.frame[list(self.roles.score)].to_numpy(dtype=np.float64)}
         return {name: self.frame[name].to_numpy(dtype=np.float64) for name in self.roles.score}
 
     @property
+    def score_names(self) -> tuple[str, ...]:
+        """The names of :attr:`scores`, in order; the first is the model under validation."""
+        return tuple(self.scores)
+
+    @property
     def score(self) -> NDArray[np.float64]:
-        """The first score column."""
-        return self.scores[self.roles.score[0]]
+        """The first score."""
+        return self.scores[self.score_names[0]]
 
     @cached_property
     def weights(self) -> NDArray[np.float64] | None:
@@ -116,6 +124,14 @@ def _validate(frame: pd.DataFrame, roles: Roles, source: str) -> None:
     if len(frame) == 0:
         raise InputError(f"{source}: the data is empty (0 rows)")
     _validate_target(frame[roles.target], roles, source)
+    if roles.task == "multiclass":
+        classes = frame[roles.target].nunique()
+        if len(roles.score) != classes:
+            raise InputError(
+                f"{source}: a multiclass task needs one probability column per class, in class "
+                f"order: column {roles.target!r} (target) has {classes} classes but "
+                f"{len(roles.score)} score columns were given"
+            )
     for name in roles.score:
         _validate_numeric(frame[name], source, role="score")
     if roles.weight is not None:

@@ -275,8 +275,7 @@ def _check_row(result: CheckResult) -> CheckRow:
 
 
 def _score_summaries(run: Run) -> list[ScoreSummary]:
-    summaries = {s.name: s for s in run.data.scores}
-    return [summaries[name] for name in run.roles.score if name in summaries]
+    return list(run.data.scores)
 
 
 def _record(run: Run, score: str, names: tuple[str, ...]) -> MetricRecord | None:
