@@ -63,7 +63,7 @@ def print_metrics_catalogue(console: Console) -> None:
     """The metric registry as a table."""
     table = Table(show_edge=False, header_style="bold")
     for column in ("metric", "task", "needs", "better", "interval", "definition"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, no_wrap=column != "definition")
     for name in list_metrics():
         spec = get_metric(name)
         better = {True: "higher", False: "lower", None: f"near {spec.ideal:g}"
