@@ -17,6 +17,7 @@ from assay.checks._specs import ComparisonCheck, MetricCheck
 from assay.data import Dataset, Roles
 from assay.errors import InputError, PlanError, UndefinedMetricError
 from assay.metrics import PairedComparison, get_metric, select_threshold
+from assay.metrics._estimate import format_interval
 
 logger = logging.getLogger(__name__)
 
@@ -183,8 +184,8 @@ def _judge_comparison(check: ComparisonCheck, evaluator: Evaluator,
     except UndefinedMetricError as exc:
         return CheckResult(status="error", reason=f"could not be evaluated: {exc}", **common)
     holds = _comparison_holds(check, result, bool(spec.greater_is_better))
-    described = (f"difference {result.difference:+.3f} "
-                 f"({result.ci_low:+.3f} to {result.ci_high:+.3f})")
+    described = "difference " + format_interval(result.difference, result.ci_low,
+                                                result.ci_high, signed=True)
     verdict = "meets" if holds else "does not meet"
     return CheckResult(status="pass" if holds else "fail",
                        reason=f"{described} {verdict} '{common['condition']}'",

@@ -14,6 +14,7 @@ from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from assay.errors import InputError
+from assay.metrics._estimate import format_interval
 from assay.metrics._registry import MetricSpec
 
 __all__ = ["ComparisonMethod", "PairedComparison", "paired_bootstrap"]
@@ -80,10 +81,8 @@ class PairedComparison(BaseModel):
         return self
 
     def __str__(self) -> str:
-        return (
-            f"{self.metric} {self.a} − {self.b}: {self.difference:+.3f} "
-            f"({self.ci_low:+.3f} to {self.ci_high:+.3f}), p = {self.p_value:.3g}"
-        )
+        interval = format_interval(self.difference, self.ci_low, self.ci_high, signed=True)
+        return f"{self.metric} {self.a} − {self.b}: {interval}, p = {self.p_value:.3g}"
 
 
 def paired_bootstrap(

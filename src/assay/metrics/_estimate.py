@@ -66,11 +66,20 @@ class Estimate(BaseModel):
 
     def __str__(self) -> str:
         """``0.781 (0.762–0.799)``; with a negative bound ``−0.012 (−0.030 to 0.006)``."""
-        if self.ci_low is None or self.ci_high is None:
-            return _number(self.value)
-        separator = " to " if self.ci_low < 0 else "–"
-        return f"{_number(self.value)} ({_number(self.ci_low)}{separator}{_number(self.ci_high)})"
+        return format_interval(self.value, self.ci_low, self.ci_high)
 
 
-def _number(value: float) -> str:
-    return f"{value:.3f}".replace("-", "−")
+def format_interval(
+    value: float, low: float | None, high: float | None, *, signed: bool = False
+) -> str:
+    """A value and its interval in plain text, three decimals, with a true minus sign.
+
+    ``signed`` writes a ``+`` on positive numbers, for differences.
+    """
+    def number(x: float) -> str:
+        return (f"{x:+.3f}" if signed else f"{x:.3f}").replace("-", "−")
+
+    if low is None or high is None:
+        return number(value)
+    separator = " to " if signed or low < 0 else "–"
+    return f"{number(value)} ({number(low)}{separator}{number(high)})"
