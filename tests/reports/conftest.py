@@ -33,8 +33,8 @@ from assay.metrics.intervals import wilson_interval
 Array = NDArray[np.float64]
 LEVEL = 0.95
 Z = 1.959963984540054
-SKIP_REASON = ("score 'lactate' is not a probability (values outside 0–1), so calibration "
-               "slope does not apply")
+SKIP_REASON = ("score 'lactate' is not a probability (values outside 0–1); probability "
+               "metrics do not apply")
 
 
 def simulate(seed: int = 20240611, n: int = 2000) -> tuple[Array, Array, Array]:
@@ -282,7 +282,7 @@ def build_run() -> Run:
                 records.append(MetricRecord(
                     score=name, metric=metric, value=None, n=n, n_events=events,
                     status="skipped",
-                    reason=SKIP_REASON.replace("calibration slope", metric.replace("_", " "))))
+                    reason=SKIP_REASON))
         cut = 0.3 if probability else 2.5
         for metric in ("sensitivity", "specificity", "ppv", "npv"):
             estimate = proportion(y, s, metric, cut)

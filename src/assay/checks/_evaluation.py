@@ -55,8 +55,8 @@ class Evaluator:
     def applicable(self, spec: MetricSpec, score: str) -> str | None:
         """Why a metric does not apply to a score, or ``None`` when it does."""
         if spec.score_kind == "probability" and not self.data.is_probability(score):
-            return (f"score {score!r} is not a probability (values outside 0–1), so "
-                    f"{spec.title.lower()} does not apply")
+            return (f"score {score!r} is not a probability (values outside 0–1); "
+                    "probability metrics do not apply")
         return None
 
     def estimate(self, metric: str, score: str, *, threshold: float | None = None,

@@ -27,12 +27,20 @@ def print_evaluation(console: Console, run: Run) -> None:
     for score in scores:
         table.add_column(score, justify="right")
     rows: dict[tuple[str, float | None], dict[str, str]] = {}
-    for record in run.metrics:
+    not_read = []  # threshold metrics skipped for a score that has no threshold
+    for record in sorted(run.metrics, key=lambda r: (r.threshold is not None, r.metric)):
         if record.estimate is not None:
             cell = str(record.estimate)
+        elif record.threshold is None and "threshold" in get_metric(record.metric).params:
+            not_read.append(record)
+            continue
         else:
             cell = f"[dim]{record.status}[/]"
         rows.setdefault((record.metric, record.threshold), {})[record.score] = cell
+    for record in not_read:
+        keys = [k for k in rows if k[0] == record.metric] or [(record.metric, None)]
+        for key in keys:
+            rows.setdefault(key, {})[record.score] = f"[dim]{record.status}[/]"
     for (metric, threshold), cells in rows.items():
         label = metric if threshold is None else f"{metric} @ {threshold:g}"
         table.add_row(escape(label), *(cells.get(s, "") for s in scores))
