@@ -2,7 +2,8 @@
 
 Invariances checked for each: row order, weights of one equal no weights, integer weights
 equal repeated rows, and list / ndarray / pandas inputs give the same value. Hypothesis checks
-that the ranking metrics only use the order of the score.
+row order and unit weights on generated data for every binary metric, and that the ranking
+metrics only use the order of the score.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 import assay.metrics as am
+from assay.errors import UndefinedMetricError
 from assay.metrics import MetricSpec, get_metric, list_metrics
 
 EXAMPLE_PARAMS: dict[str, Any] = {"threshold": 0.4, "n_bins": 10}
@@ -173,6 +175,37 @@ def test_auroc_equals_the_pairwise_definition(scores: list[float], data: st.Data
     cases, controls = s[y == 1], s[y == 0]
     pairs = (cases[:, None] > controls[None, :]) + 0.5 * (cases[:, None] == controls[None, :])
     assert am.auroc(y, s) == pytest.approx(pairs.mean(), abs=1e-12)
+
+
+def _value_or_reason(spec: MetricSpec, y: Any, score: Any, weight: Any = None) -> object:
+    try:
+        return _call(spec, y, score, weight)
+    except UndefinedMetricError as exc:
+        return f"undefined: {exc}"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    probabilities=st.lists(st.floats(0.01, 0.99), min_size=3, max_size=60),
+    data=st.data(),
+)
+def test_every_binary_metric_ignores_row_order_and_unit_weights(
+    probabilities: list[float], data: st.DataObject
+) -> None:
+    n = len(probabilities)
+    y = np.array(data.draw(st.lists(st.sampled_from([0, 1]), min_size=n, max_size=n)))
+    y[:2] = [0, 1]  # both outcomes present
+    p = np.round(np.array(probabilities), 2)  # rounding makes ties likely
+    order = np.array(data.draw(st.permutations(list(range(n)))))
+    for name in list_metrics("binary"):
+        spec = get_metric(name)
+        expected = _value_or_reason(spec, y, p)
+        for value in (_value_or_reason(spec, y[order], p[order]),
+                      _value_or_reason(spec, y, p, np.ones(n))):
+            if isinstance(expected, str):
+                assert value == expected, name
+            else:
+                assert value == pytest.approx(expected, rel=1e-9, abs=1e-12), name
 
 
 def test_metrics_doc_lists_every_registered_metric() -> None:
