@@ -16,6 +16,7 @@ import pytest
 from numpy.typing import NDArray
 
 import assay.metrics._lowess as lowess_module
+import assay.metrics._lowess_sums as lowess_sums_module
 from assay.errors import InputError
 from assay.metrics._lowess import lowess, lowess_sorted
 
@@ -298,7 +299,7 @@ def test_chunking_does_not_change_the_result(
     x = rng.beta(2, 5, size=3000)
     y = (rng.random(3000) < x).astype(float)
     weights = rng.multinomial(3000, np.full(3000, 1 / 3000)).astype(float)
-    monkeypatch.setattr(lowess_module, *setting)
+    monkeypatch.setattr(lowess_sums_module, *setting)
     for w in (None, weights):
         np.testing.assert_allclose(
             lowess(x, y, sample_weight=w), _reference_lowess(x, y, w), rtol=0, atol=1e-12
