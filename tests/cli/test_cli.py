@@ -55,8 +55,11 @@ def test_evaluate_prints_and_writes_the_json_contract(data_dir: Path) -> None:
     out = data_dir / "eval.json"
     result = runner.invoke(app, ["evaluate", str(data_dir / "good.csv"), "--target", "y",
                                  "--score", "risk", "--score", "old_risk", "--threshold", "0.3",
-                                 "--n-boot", "200", "--json", str(out)])
+                                 "--n-boot", "200", "--json", str(out),
+                                 "--html", str(data_dir / "eval.html")])
     assert result.exit_code == 0, result.output
+    assert "describes performance without acceptance criteria" in (
+        data_dir / "eval.html").read_text()
     assert "auroc" in result.output and "risk" in result.output
     document = json.loads(out.read_text())
     records = {(m["score"], m["metric"]): m for m in document["metrics"]}

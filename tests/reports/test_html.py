@@ -292,3 +292,11 @@ def test_named_threshold_is_labelled_only_on_the_scores_the_plan_applies_it_to(r
 
     assert _named_thresholds(run, "readmit_risk") == {"high_risk": 0.3}
     assert _named_thresholds(run, "lactate") == {}
+
+
+def test_a_run_without_checks_claims_no_result(run: Run) -> None:
+    described_only = run.model_copy(update={"results": ()})
+    html = render_html(described_only)
+    assert "Overall result" not in html and 'id="checks"' not in html
+    assert "describes performance without acceptance criteria" in html
+    assert "nothing passes or fails" in html

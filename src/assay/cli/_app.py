@@ -69,6 +69,7 @@ def evaluate(
         typer.Option("--threshold", help="Operating threshold for flag-based metrics."),
     ] = None,
     json_path: JsonOpt = None,
+    html: Annotated[Path | None, typer.Option(help="Write the HTML report.")] = None,
     id_column: Annotated[str | None, typer.Option("--id", help="Unique row id column.")] = None,
     weight: Annotated[str | None, typer.Option(help="Sampling weight column.")] = None,
     task: Annotated[
@@ -89,9 +90,9 @@ def evaluate(
                   settings=_model(Settings, level=level, n_boot=n_boot, seed=seed))
     run = validate(plan, dataset)
     print_evaluation(console, run)
-    if json_path is not None:
-        run.to_json(json_path)
-        console.print(f"JSON written to {json_path}")
+    written = _write_outputs(run, json_path=json_path, html=html)
+    if written:
+        console.print("written: " + ", ".join(map(str, written.values())), highlight=False)
 
 
 @app.command(name="validate")

@@ -141,6 +141,7 @@ class Report:
     title: str
     assay_version: str
     run_status: Status
+    has_checks: bool
     header: list[tuple[str, str, str]]
     intro: list[str]
     counts_sentence: str
@@ -213,6 +214,7 @@ def build_report(run: Run, *, css: Any = "") -> Report:
         title=f"{run.plan.name} (version {run.plan.version})",
         assay_version=run.assay_version,
         run_status=_status(run.status),
+        has_checks=bool(run.results),
         header=_header(run),
         intro=intro_sentences(run),
         counts_sentence=counts_sentence(run.counts),

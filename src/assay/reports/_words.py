@@ -206,7 +206,8 @@ def counts_sentence(counts: dict[Status, int]) -> str:
     parts = [f"{format_count(n)} {_COUNT_PHRASES[s][0 if n == 1 else 1]}"
              for s, n in counts.items() if n]
     if total == 0:
-        return "The plan holds no checks."
+        return ("The plan sets no acceptance criteria, so nothing passes or fails: the report "
+                "describes performance only.")
     return f"Of the {_plural(total, 'check', 'checks')}, {join_words(parts)}."
 
 
