@@ -151,3 +151,15 @@ def test_reliability_curve_leaves_out_empty_bins_and_supports_quantiles() -> Non
     assert quantile.columns["n"] == [2.0, 2.0]
     with pytest.raises(InputError, match="strategy"):
         reliability_curve([0, 1], [0.1, 0.2], strategy="kmeans")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("y", "p"),
+    [([0, 1, 1], [0.375, 0.875, 0.875]),          # complete separation
+     ([0, 0, 1, 1], [0.2, 0.5, 0.5, 0.9]),        # quasi-complete: the classes meet at 0.5
+     ([1, 1, 0, 0], [0.2, 0.3, 0.6, 0.9])],       # separated the other way round
+)
+def test_calibration_slope_is_undefined_under_separation(y: list[int], p: list[float]) -> None:
+    with pytest.raises(UndefinedMetricError, match="perfectly separated"):
+        calibration_slope(y, p)
+    assert np.isfinite(calibration_slope([*y, 0, 1, 0, 1], [*p, 0.7, 0.25, 0.1, 0.95]))

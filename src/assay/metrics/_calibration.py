@@ -138,6 +138,14 @@ def calibration_slope(
     y, logit, weights = _logit_inputs(y_true, y_score, sample_weight)
     if np.all(logit == logit[0]):
         raise UndefinedMetricError("all predicted probabilities are equal")
+    cases, controls = logit[y == 1], logit[y == 0]
+    if cases.min() >= controls.max() or controls.min() >= cases.max():
+        # (quasi-)complete separation: with one predictor the maximum-likelihood slope is
+        # infinite exactly when the classes' ranges do not overlap (ties at one point included)
+        raise UndefinedMetricError(
+            "the outcome is perfectly separated by the predicted probabilities, so the "
+            "calibration slope is infinite"
+        )
     design = np.column_stack([np.ones_like(logit), logit])
     return float(fit_logistic(design, y, weights, np.zeros_like(logit))[1])
 

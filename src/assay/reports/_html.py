@@ -178,7 +178,9 @@ def render_html(run: Run) -> str:
 
     Examples
     --------
-    >>> html = run.to_html("report.html")  # doctest: +SKIP
+    Usually through the Run, which also writes the file::
+
+        html = run.to_html("report.html")
     """
     from markupsafe import Markup
 
