@@ -3,6 +3,7 @@ pairwise comparisons of scores, and the curves the report draws."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import zlib
 from collections.abc import Mapping
@@ -105,7 +106,7 @@ class Evaluator:
                             reason=f"no operating threshold was given for {score!r}"))
                     for value in dict.fromkeys(thresholds[score].values()):
                         records.append(self._measure(spec, score, value))
-                elif set(spec.params) <= {"n_bins"}:
+                elif _has_defaults(spec):
                     records.append(self._measure(spec, score, None))
         return records
 
@@ -156,6 +157,13 @@ class Evaluator:
             curves["threshold"] = threshold_table(y, s, grid, level=level)
             drawn[score] = curves
         return drawn
+
+
+def _has_defaults(spec: MetricSpec) -> bool:
+    """Whether every parameter of a metric has a default, so the table can report it."""
+    signature = inspect.signature(spec.fn)
+    return all(signature.parameters[name].default is not inspect.Parameter.empty
+               for name in spec.params)
 
 
 def _quantile_grid(score: NDArray[np.float64]) -> list[float]:

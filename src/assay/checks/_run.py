@@ -143,13 +143,17 @@ class Run(BaseModel):
         """The checks that failed or could not be evaluated."""
         return [r for r in self.results if r.status in ("fail", "error")]
 
-    def metric(self, name: str, score: str | None = None) -> MetricRecord:
-        """The evaluation record of one metric (of the first score unless named)."""
+    def metric(self, name: str, score: str | None = None, *,
+               threshold: float | None = None) -> MetricRecord:
+        """The evaluation record of one metric, of the first score unless ``score`` is given,
+        at ``threshold`` for flag-based metrics (default: the first threshold)."""
         score = score or self.data.scores[0].name
         for record in self.metrics:
-            if record.metric == name and record.score == score:
+            if (record.metric == name and record.score == score
+                    and threshold in (None, record.threshold)):
                 return record
-        raise KeyError(f"no metric {name!r} for score {score!r} in this run")
+        at = "" if threshold is None else f" at threshold {threshold:g}"
+        raise KeyError(f"no metric {name!r} for score {score!r}{at} in this run")
 
     def to_dict(self, *, timings: bool = True) -> dict[str, Any]:
         """The run as JSON-ready data; without timings it is reproducible byte for byte."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from assay.checks import Plan, Run, Settings, validate
@@ -169,8 +170,6 @@ def _write_outputs(run: Run, **paths: Path | None) -> dict[str, Path]:
 
 def _model(cls: Any, **fields: Any) -> Any:
     """Build a pydantic model from CLI values, turning its errors into PlanError."""
-    from pydantic import ValidationError
-
     try:
         return cls(**fields)
     except ValidationError as exc:
