@@ -72,6 +72,9 @@ def validate(plan: Plan, data: Any, *, roles: Roles | None = None) -> Run:
     curves = evaluator.curves(per_score)
     timed("curves", mark)
     timings["total"] = time.perf_counter() - clock
+    logger.info("plan %r on %s: %s in %.1f s", plan.name, dataset.source,
+                ", ".join(f"{r.id} {r.status}" for r in results) or "no checks",
+                timings["total"])
     return Run(
         assay_version=__version__, plan=plan, plan_fingerprint=plan.fingerprint,
         roles=dataset.roles, data=_summarise(dataset), seed=plan.settings.seed,

@@ -4,7 +4,6 @@ pairwise comparisons of scores, and the curves the report draws."""
 from __future__ import annotations
 
 import inspect
-import logging
 import zlib
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -33,8 +32,6 @@ from assay.metrics import (
     roc_curve,
     threshold_table,
 )
-
-logger = logging.getLogger(__name__)
 
 THRESHOLD_GRID = tuple(round(t, 2) for t in np.arange(0.05, 1.0, 0.05))
 
