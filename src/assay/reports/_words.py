@@ -264,7 +264,8 @@ def reading_notes(run: Run) -> list[str]:
         kind = ("bias-corrected and accelerated (BCa)" if settings.bootstrap_method == "bca"
                 else "percentile")
         text.append(f"Bootstrap: the other intervals come from resampling the records "
-                    f"{format_count(settings.n_boot)} times with replacement (seed {run.seed}) "
+                    f"{format_count(settings.n_boot)} times with replacement, patients with and "
+                    f"without the outcome separately (seed {run.seed}), "
                     f"and taking the {kind} interval of the resampled estimates. The same data "
                     "and seed give the same numbers.")
     if any("calibration" in c for c in run.curves.values()):
