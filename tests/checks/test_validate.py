@@ -149,3 +149,13 @@ def test_plan_naming_absent_score_is_bad_input(cohort: pd.DataFrame) -> None:
                           "    condition: value > 0.5\n")
     with pytest.raises(InputError, match="'new_model'"):
         validate(plan, cohort, roles=Roles(target="outcome", score="risk"))
+
+
+def test_nothing_inside_a_run_can_be_changed_in_place(run: Run) -> None:
+    with pytest.raises(TypeError):
+        run.thresholds["operating"] = 0.9  # type: ignore[index]
+    with pytest.raises(TypeError):
+        run.curves["risk"]["roc"] = run.curves["risk"]["pr"]  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        run.curves["risk"]["roc"].columns["fpr"].append(0.5)  # type: ignore[attr-defined]
+    assert Run.from_json(run.to_json()) == run

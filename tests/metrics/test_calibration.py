@@ -137,7 +137,7 @@ def test_reliability_curve_uniform_bins() -> None:
     assert curve.kind == "reliability"
     assert curve.columns["predicted"] == pytest.approx([0.65 / 3, 2.4 / 3])
     assert curve.columns["observed"] == pytest.approx([1 / 3, 1.0])
-    assert curve.columns["n"] == [3.0, 3.0]
+    assert curve.columns["n"] == (3.0, 3.0)
     low, high = wilson_interval([1, 3], [3, 3], 0.95)
     assert curve.columns["observed_low"] == pytest.approx(low)
     assert curve.columns["observed_high"] == pytest.approx(high)
@@ -148,7 +148,7 @@ def test_reliability_curve_leaves_out_empty_bins_and_supports_quantiles() -> Non
     curve = reliability_curve([0, 1, 1], [0.05, 0.07, 0.95], n_bins=10)
     assert curve.columns["bin_low"] == pytest.approx([0.0, 0.9])
     quantile = reliability_curve([0, 1, 1, 0], [0.1, 0.2, 0.3, 0.4], n_bins=2, strategy="quantile")
-    assert quantile.columns["n"] == [2.0, 2.0]
+    assert quantile.columns["n"] == (2.0, 2.0)
     with pytest.raises(InputError, match="strategy"):
         reliability_curve([0, 1], [0.1, 0.2], strategy="kmeans")  # type: ignore[arg-type]
 

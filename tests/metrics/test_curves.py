@@ -35,16 +35,16 @@ def test_curve_is_frozen_and_round_trips_through_standard_json() -> None:
     text = curve.model_dump_json()
     assert "NaN" not in text and json.loads(text)["columns"]["ppv"] == [0.5, None]
     again = Curve.model_validate_json(text)
-    assert again == curve and again.columns["ppv"] == [0.5, None]
+    assert again == curve and again.columns["ppv"] == (0.5, None)
     assert np.isnan(again.array("ppv")[1])
 
 
 def test_roc_curve_by_hand() -> None:
     curve = roc_curve(Y, S)
     assert curve.kind == "roc"
-    assert curve.columns["fpr"] == [0.0, 0.0, 0.5, 0.5, 1.0]
-    assert curve.columns["tpr"] == [0.0, 0.5, 0.5, 1.0, 1.0]
-    assert curve.columns["threshold"][1:] == [0.8, 0.4, 0.35, 0.1]
+    assert curve.columns["fpr"] == (0.0, 0.0, 0.5, 0.5, 1.0)
+    assert curve.columns["tpr"] == (0.0, 0.5, 0.5, 1.0, 1.0)
+    assert curve.columns["threshold"][1:] == (0.8, 0.4, 0.35, 0.1)
     assert curve.columns["threshold"][0] == np.nextafter(0.8, 1.0)  # nobody flagged
     assert np.trapezoid(curve.columns["tpr"], curve.columns["fpr"]) == am.auroc(Y, S)
 
@@ -53,9 +53,9 @@ def test_roc_curve_drops_points_on_straight_segments() -> None:
     # three controls in a row below all cases: the points between (0, 1) and (1, 1) go, as
     # in scikit-learn (which judges collinearity before adding the origin)
     curve = roc_curve([1, 1, 0, 0, 0], [0.9, 0.8, 0.3, 0.2, 0.1])
-    assert curve.columns["fpr"] == [0.0, 0.0, 0.0, 1.0]
-    assert curve.columns["tpr"] == [0.0, 0.5, 1.0, 1.0]
-    assert curve.columns["threshold"][1:] == [0.9, 0.8, 0.1]
+    assert curve.columns["fpr"] == (0.0, 0.0, 0.0, 1.0)
+    assert curve.columns["tpr"] == (0.0, 0.5, 1.0, 1.0)
+    assert curve.columns["threshold"][1:] == (0.9, 0.8, 0.1)
 
 
 def test_roc_curve_on_a_million_rows_is_thinned_for_plotting() -> None:
@@ -73,9 +73,9 @@ def test_roc_curve_on_a_million_rows_is_thinned_for_plotting() -> None:
 def test_pr_curve_by_hand() -> None:
     curve = pr_curve(Y, S)
     assert curve.kind == "pr"
-    assert curve.columns["recall"] == [0.5, 0.5, 1.0, 1.0]
+    assert curve.columns["recall"] == (0.5, 0.5, 1.0, 1.0)
     assert curve.columns["precision"] == pytest.approx([1.0, 0.5, 2 / 3, 0.5])
-    assert curve.columns["threshold"] == [0.8, 0.4, 0.35, 0.1]
+    assert curve.columns["threshold"] == (0.8, 0.4, 0.35, 0.1)
     with pytest.raises(UndefinedMetricError, match="no positive cases"):
         pr_curve([0, 0], [0.1, 0.2])
 
@@ -135,9 +135,9 @@ def test_threshold_table_matches_the_scalar_metrics_and_wilson() -> None:
     thresholds = [0.5, 0.05, 0.95, 0.35]
     table = threshold_table(y, s, thresholds, level=0.9)
     assert table.kind == "threshold" and table.level == 0.9
-    assert table.columns["threshold"] == thresholds
-    assert table.columns["n_flagged"] == [4.0, 8.0, 0.0, 5.0]
-    assert table.columns["defined"] == [1.0, 0.0, 0.0, 1.0]
+    assert table.columns["threshold"] == tuple(thresholds)
+    assert table.columns["n_flagged"] == (4.0, 8.0, 0.0, 5.0)
+    assert table.columns["defined"] == (1.0, 0.0, 0.0, 1.0)
     for name in ("flag_rate", "sensitivity", "specificity", "ppv", "npv"):
         metric = getattr(am, name)
         spec = am.get_metric(name)

@@ -39,14 +39,14 @@ def test_decision_curve_columns() -> None:
     prevalence = y.mean()
     expected_all = prevalence - (1 - prevalence) * t / (1 - t)
     np.testing.assert_allclose(curve.columns["treat_all"], expected_all, rtol=0, atol=1e-15)
-    assert curve.columns["treat_none"] == [0.0] * 99
+    assert curve.columns["treat_none"] == (0.0,) * 99
     # treating all is the model that flags everybody: equal at the lowest threshold here
     assert curve.columns["model"][0] == pytest.approx(curve.columns["treat_all"][0], abs=1e-2)
 
 
 def test_decision_curve_custom_thresholds_keep_their_order() -> None:
     curve = decision_curve([1, 0, 1, 0], [0.8, 0.6, 0.3, 0.1], thresholds=[0.5, 0.25])
-    assert curve.columns["threshold"] == [0.5, 0.25]
+    assert curve.columns["threshold"] == (0.5, 0.25)
     assert curve.columns["model"] == pytest.approx([0.0, 2 / 4 - 1 / 12])
     with pytest.raises(InputError):
         decision_curve([1, 0], [0.8, 0.6], thresholds=[0.5, 1.0])

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assay._frozen import FROZEN
 from assay.checks._plan import Plan
 from assay.data import Roles
 from assay.metrics import Curve, Estimate, IntervalMethod, PairedComparison
@@ -112,15 +114,18 @@ class Run(BaseModel):
     data: DataSummary
     seed: int
     level: float
-    thresholds: dict[str, float] = Field(description="named thresholds, resolved on the data")
-    threshold_scores: dict[str, tuple[str, ...]] = Field(
+    thresholds: Annotated[Mapping[str, float], *FROZEN] = Field(
+        description="named thresholds, resolved on the data")
+    threshold_scores: Annotated[Mapping[str, tuple[str, ...]], *FROZEN] = Field(
         description="the scores each named threshold applies to (it lives on their scale)")
     results: tuple[CheckResult, ...]
     metrics: tuple[MetricRecord, ...]
     comparisons: tuple[PairedComparison, ...]
-    curves: dict[str, dict[str, Curve]] = Field(description="score → curve kind → curve")
+    curves: Annotated[Mapping[str, Mapping[str, Curve]], *FROZEN] = Field(
+        description="score → curve kind → curve")
     started_at: datetime | None = None
-    timings: dict[str, float] = Field(default_factory=dict, description="seconds per step")
+    timings: Annotated[Mapping[str, float], *FROZEN] = Field(
+        default_factory=dict, description="seconds per step")
 
     @property
     def status(self) -> Status:

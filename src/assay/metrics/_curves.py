@@ -8,12 +8,14 @@ stored result and re-renders exactly. Curves meant for plotting are thinned to a
 from __future__ import annotations
 
 import math
-from typing import Literal
+from collections.abc import Mapping
+from typing import Annotated, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from assay._frozen import FROZEN
 from assay.errors import InputError, UndefinedMetricError
 from assay.metrics._binary import binary_inputs, class_totals, confusion_counts, ranked_confusion
 from assay.metrics._lowess import SPAN, lowess_sorted
@@ -49,7 +51,7 @@ class Curve(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: CurveKind
-    columns: dict[str, list[float | None]]
+    columns: Annotated[Mapping[str, tuple[float | None, ...]], *FROZEN]
     n: int
     n_events: int | None = None
     level: float | None = None
