@@ -202,7 +202,8 @@ def test_comparisons_and_how_to_read(page: Page) -> None:
     assert "p < 0.001" in comparisons and "DeLong" in comparisons
     reading = section_text(page, "reading")
     assert "95% confidence interval" in reading
-    assert "resampling the records 1,000 times with replacement, patients with and without the outcome separately (seed 42)" in reading
+    assert ("resampling the records 1,000 times with replacement, patients with and without "
+            "the outcome separately (seed 42)") in reading
     assert "DeLong" in reading and "Wilson" in reading
 
 
