@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 import sklearn.calibration
 import sklearn.metrics as skm
-from conftest import Binary, Multiclass, Regression
 from numpy.typing import NDArray
 
 import assay.errors as am_errors
 import assay.metrics as am
+from tests.reference.conftest import Binary, Multiclass, Regression
 
 TOLERANCE = 1e-9
 PROBABILITY_DATA = ["breast_cancer", "support2", "support2_model_estimate"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from assay._frozen import FROZEN
 from assay.checks._specs import CHECK_TAGS, Check, ComparisonCheck, MetricCheck
 from assay.checks._yaml import load_yaml_with_lines
 from assay.data import Roles, json_fingerprint
@@ -65,7 +67,8 @@ class Plan(BaseModel):
     version: str = "1"
     description: str = ""
     roles: Roles | None = Field(default=None, description="may instead come from the CLI")
-    thresholds: dict[str, float | ThresholdRule] = Field(default_factory=dict)
+    thresholds: Annotated[Mapping[str, float | ThresholdRule], *FROZEN] = Field(
+        default_factory=dict)
     settings: Settings = Field(default_factory=Settings)
     checks: tuple[Check, ...] = Field(
         default=(), description="may be empty: the run then only describes performance"

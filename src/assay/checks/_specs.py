@@ -7,6 +7,7 @@ Checks are frozen pydantic models; in YAML a check's kind follows from its leadi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -20,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from assay._frozen import FROZEN
 from assay.checks._conditions import Condition
 from assay.metrics import get_metric
 
@@ -67,7 +69,7 @@ class MetricCheck(BaseModel):
     threshold: ThresholdRef | None = Field(
         default=None, description="operating threshold for flag-based metrics"
     )
-    params: dict[str, float | int | str] = Field(
+    params: Annotated[Mapping[str, float | int | str], *FROZEN] = Field(
         default_factory=dict, description="extra metric parameters, e.g. n_bins"
     )
     ci: IntervalChoice = "auto"

@@ -1,0 +1,10 @@
+"""Metrics by subgroup: any registered metric × any grouping, in one tidy typed table.
+
+:func:`metric_by_group` returns a :class:`SubgroupTable` with an overall row, a row per group
+of each attribute and per cell of each intersection, each with ``n``, the estimate and its
+interval, a ``status`` and the small-cell ``suppressed`` flag.
+"""
+
+from assay.subgroups._table import SubgroupRow, SubgroupStatus, SubgroupTable, metric_by_group
+
+__all__ = ["SubgroupRow", "SubgroupStatus", "SubgroupTable", "metric_by_group"]
