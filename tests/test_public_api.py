@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-PACKAGES = ["assay", "assay.data", "assay.checks", "assay.metrics",
+PACKAGES = ["assay", "assay.data", "assay.checks", "assay.metrics", "assay.subgroups",
             "assay.reports", "assay.datasets", "assay.errors"]
 
 

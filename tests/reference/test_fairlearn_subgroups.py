@@ -59,7 +59,8 @@ def rhc() -> Cohort:
         }
     )
     weight = np.random.default_rng(7).uniform(0.2, 3.0, size=p.size)
-    return Cohort(died_30d[~train].to_numpy(), p, weight, groups)
+    y: NDArray[np.int64] = np.asarray(died_30d[~train], dtype=np.int64)
+    return Cohort(y, p, weight, groups)
 
 
 def _flag(p: NDArray[np.float64]) -> NDArray[np.int64]:

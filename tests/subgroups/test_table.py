@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,11 +18,13 @@ from assay.subgroups import SubgroupRow, SubgroupTable, metric_by_group
 
 # 20 patients. F: 8, all north. M: 5 north, 7 south. So the cell F*south is empty and the
 # south group (7 patients) is below the default small-cell threshold of 11.
-Y = np.array([1, 1, 1, 0, 0, 0, 0, 1] + [1, 1, 0, 0, 0] + [1, 0, 1, 0, 0, 1, 0])
+Y = np.array([*[1, 1, 1, 0, 0, 0, 0, 1], *[1, 1, 0, 0, 0], *[1, 0, 1, 0, 0, 1, 0]])
 SCORE = np.array(
-    [0.9, 0.6, 0.3, 0.7, 0.2, 0.1, 0.4, 0.8]
-    + [0.55, 0.45, 0.65, 0.15, 0.05]
-    + [0.95, 0.35, 0.25, 0.5, 0.3, 0.85, 0.75]
+    [
+        *[0.9, 0.6, 0.3, 0.7, 0.2, 0.1, 0.4, 0.8],
+        *[0.55, 0.45, 0.65, 0.15, 0.05],
+        *[0.95, 0.35, 0.25, 0.5, 0.3, 0.85, 0.75],
+    ]
 )
 SEX = ["F"] * 8 + ["M"] * 12
 SITE = ["north"] * 13 + ["south"] * 7
@@ -80,7 +84,10 @@ def test_auroc_per_group_by_hand() -> None:
 
 
 def test_overall_row_is_estimate_on_all_rows() -> None:
-    for metric, params in [("auroc", {}), ("ppv", {"threshold": 0.5}), ("brier", {})]:
+    cases: list[tuple[str, dict[str, Any]]] = [
+        ("auroc", {}), ("ppv", {"threshold": 0.5}), ("brier", {})
+    ]
+    for metric, params in cases:
         table = metric_by_group(metric, Y, SCORE, GROUPS, n_boot=200, seed=3, **params)
         overall = estimate(metric, Y, SCORE, n_boot=200, seed=3, **params)
         row = table.rows[0]
@@ -221,7 +228,9 @@ def test_bad_outcome_and_score_raise_input_error() -> None:
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.integers(0, 1), st.floats(0, 1), st.sampled_from("ab"), st.sampled_from("xyz")),
+        st.tuples(
+            st.integers(0, 1), st.floats(0, 1), st.sampled_from("ab"), st.sampled_from("xyz")
+        ),
         min_size=1,
         max_size=40,
     )

@@ -23,6 +23,9 @@ MISSING_LABEL = "(missing)"
 
 IntArray = NDArray[np.int64]
 
+GroupValues = ArrayLike | Sequence[object]
+"""One attribute's values, one per row: an array, a pandas Series or a list (``None`` allowed)."""
+
 
 @dataclass(frozen=True)
 class Attribute:
@@ -43,7 +46,7 @@ class Cell:
 
 
 def read_attributes(
-    groups: pd.DataFrame | Mapping[str, ArrayLike], n_rows: int
+    groups: pd.DataFrame | Mapping[str, GroupValues], n_rows: int
 ) -> dict[str, Attribute]:
     """Factorise every grouping attribute; lengths must equal ``n_rows``."""
     if isinstance(groups, pd.DataFrame):
@@ -86,11 +89,11 @@ def _factorise(name: str, values: Any, n_rows: int) -> Attribute:
             "(the length of y_true)"
         )
     try:
-        codes, uniques = pd.factorize(series, sort=False)
+        codes, uniques = pd.factorize(series, sort=True)
     except TypeError:
         # values of types that do not compare (for example numbers and text): sort as text
         series = series.map(lambda value: value if pd.isna(value) else str(value))
-        codes, uniques = pd.factorize(series, sort=False)
+        codes, uniques = pd.factorize(series, sort=True)
     labels = [str(value) for value in uniques]
     codes = np.asarray(codes, dtype=np.int64)
     missing = codes < 0

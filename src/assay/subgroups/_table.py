@@ -16,7 +16,13 @@ from assay._frozen import FROZEN
 from assay.errors import InputError, UndefinedMetricError
 from assay.metrics import Estimate, IntervalChoice, IntervalMethod, estimate, get_metric
 from assay.metrics._inputs import as_binary_target
-from assay.subgroups._cells import Cell, cells, check_intersections, read_attributes
+from assay.subgroups._cells import (
+    Cell,
+    GroupValues,
+    cells,
+    check_intersections,
+    read_attributes,
+)
 
 __all__ = ["SubgroupRow", "SubgroupStatus", "SubgroupTable", "metric_by_group"]
 
@@ -171,7 +177,7 @@ def metric_by_group(
     metric: str,
     y_true: ArrayLike,
     y_score: ArrayLike,
-    groups: pd.DataFrame | Mapping[str, ArrayLike],
+    groups: pd.DataFrame | Mapping[str, GroupValues],
     *,
     intersections: Sequence[Sequence[str]] = (),
     ci: IntervalChoice = "auto",
