@@ -38,7 +38,8 @@ def _row(table: SubgroupTable, group: str | None, value: str | None) -> Subgroup
 
 def test_public_names_are_pinned() -> None:
     assert assay.subgroups.__all__ == [
-        "SubgroupRow", "SubgroupStatus", "SubgroupTable", "metric_by_group"
+        "BandStatus", "DisparityRow", "DisparityTable", "SubgroupRow", "SubgroupStatus",
+        "SubgroupTable", "disparities", "metric_by_group",
     ]
 
 

@@ -2,9 +2,21 @@
 
 :func:`metric_by_group` returns a :class:`SubgroupTable` with an overall row, a row per group
 of each attribute and per cell of each intersection, each with ``n``, the estimate and its
-interval, a ``status`` and the small-cell ``suppressed`` flag.
+interval, a ``status`` and the small-cell ``suppressed`` flag. :func:`disparities` compares each
+group with a reference group (difference and ratio with bootstrap intervals) and judges the
+ratio against a fairness band.
 """
 
+from assay.subgroups._disparities import BandStatus, DisparityRow, DisparityTable, disparities
 from assay.subgroups._table import SubgroupRow, SubgroupStatus, SubgroupTable, metric_by_group
 
-__all__ = ["SubgroupRow", "SubgroupStatus", "SubgroupTable", "metric_by_group"]
+__all__ = [
+    "BandStatus",
+    "DisparityRow",
+    "DisparityTable",
+    "SubgroupRow",
+    "SubgroupStatus",
+    "SubgroupTable",
+    "disparities",
+    "metric_by_group",
+]

@@ -1,0 +1,430 @@
+"""Disparities against a reference group: differences, ratios and the fairness band.
+
+Definitions
+-----------
+For a metric ``m``, a reference group ``r`` and each other group ``g`` of one attribute:
+
+- ``difference = m(g) − m(r)`` and ``ratio = m(g) / m(r)``;
+- the band of tolerance ``τ`` is ``[1/(1+τ), 1+τ]`` (``τ = 0.25`` gives ``[0.8, 1.25]``, the
+  "four-fifths" rule made symmetric on the ratio scale);
+- each interval is the percentile bootstrap interval from resampling **within each group
+  independently**, stratified by outcome within the group (so group sizes and event counts are
+  kept; :mod:`assay.metrics._bootstrap` describes the draws). Replicate ``i`` of the difference
+  pairs the ``i``-th kept replicate of ``g`` with the ``i``-th kept replicate of ``r``; the two
+  are independent, so any pairing gives the same distribution.
+
+Seeds are derived from ``seed`` and the group's attribute and value exactly as in
+:func:`assay.subgroups.metric_by_group`, so a group's resamples do not depend on the other
+groups, and the reference group's resamples are the same in every row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from assay.errors import InputError, UndefinedMetricError
+from assay.metrics import get_metric
+from assay.metrics._bootstrap import replicates
+from assay.metrics._registry import MetricSpec
+from assay.subgroups._cells import Cell, GroupValues, cells, check_intersections, read_attributes
+from assay.subgroups._table import _group_seed
+
+__all__ = ["BandStatus", "DisparityRow", "DisparityTable", "disparities"]
+
+BandStatus = Literal["within", "possible_breach", "clear_breach", "undefined", "suppressed"]
+"""Where a group's ratio to the reference lies against the band ``[1/(1+τ), 1+τ]``.
+
+``within``: the ratio's interval lies entirely inside the band; ``clear_breach``: entirely
+outside; ``possible_breach``: it crosses a band edge; ``undefined``: no ratio or no interval
+(the row's ``reason`` says why); ``suppressed``: fewer patients than ``small_cell_threshold``.
+"""
+
+MAX_UNDEFINED_SHARE = 0.05
+"""Largest share of bootstrap replicates that may be undefined; more makes the row undefined."""
+
+FloatArray = NDArray[np.float64]
+
+
+class DisparityRow(BaseModel):
+    """One group compared with the reference group.
+
+    Parameters
+    ----------
+    group_value
+        The group (``"(missing)"`` for missing values; ``*``-joined for an intersection).
+    reference_value
+        The reference group.
+    n
+        Patients in the group.
+    value, reference_metric_value
+        The metric in the group and in the reference group.
+    difference, difference_ci_low, difference_ci_high
+        ``value − reference_metric_value`` and its percentile bootstrap interval.
+    ratio, ratio_ci_low, ratio_ci_high
+        ``value / reference_metric_value`` and its percentile bootstrap interval.
+    band_status
+        See :data:`BandStatus`.
+    reason
+        Why the row is ``undefined`` or ``suppressed``, in plain words.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    group_value: str
+    reference_value: str
+    n: int
+    value: float | None = None
+    reference_metric_value: float | None = None
+    difference: float | None = None
+    difference_ci_low: float | None = None
+    difference_ci_high: float | None = None
+    ratio: float | None = None
+    ratio_ci_low: float | None = None
+    ratio_ci_high: float | None = None
+    band_status: BandStatus
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DisparityRow:
+        judged = self.band_status in ("within", "possible_breach", "clear_breach")
+        if judged and (self.ratio_ci_low is None or self.ratio_ci_high is None):
+            raise ValueError(f"band status {self.band_status!r} needs a ratio interval")
+        if not judged and self.reason is None:
+            raise ValueError(f"band status {self.band_status!r} needs a reason")
+        if self.band_status == "suppressed" and self.value is not None:
+            raise ValueError("a suppressed row carries no numbers")
+        return self
+
+
+class DisparityTable(BaseModel):
+    """A metric's disparities against a reference group, one row per other group.
+
+    Parameters
+    ----------
+    metric
+        Registered metric name.
+    attribute
+        The grouping attribute (``*``-joined names for an intersection).
+    reference
+        The reference group's value.
+    reference_rule
+        How it was chosen: ``"largest"``, ``"best"`` or ``"named"``.
+    tolerance
+        ``τ`` of the band ``[1/(1+τ), 1+τ]``.
+    level
+        Confidence level of the intervals.
+    rows
+        One row per group other than the reference, in sorted value order.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    metric: str
+    attribute: str
+    reference: str
+    reference_rule: Literal["largest", "best", "named"]
+    tolerance: float
+    level: float
+    rows: tuple[DisparityRow, ...]
+
+    @property
+    def band(self) -> tuple[float, float]:
+        """The band ``(1/(1+τ), 1+τ)``."""
+        return 1.0 / (1.0 + self.tolerance), 1.0 + self.tolerance
+
+    def to_frame(self) -> pd.DataFrame:
+        """The rows as a pandas DataFrame, with nullable column types."""
+        frame = pd.DataFrame(
+            [row.model_dump() for row in self.rows], columns=list(DisparityRow.model_fields)
+        )
+        numbers = [name for name in DisparityRow.model_fields if name not in _TEXT_COLUMNS]
+        types: dict[str, str] = {name: "Float64" for name in numbers}
+        types.update({name: "string" for name in _TEXT_COLUMNS}, n="Int64")
+        return frame.astype(types)
+
+
+_TEXT_COLUMNS = ("group_value", "reference_value", "band_status", "reason")
+
+
+def disparities(
+    metric: str,
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    groups: pd.DataFrame | Mapping[str, GroupValues],
+    *,
+    attribute: str,
+    reference: str = "largest",
+    tolerance: float = 0.25,
+    level: float = 0.95,
+    n_boot: int = 1000,
+    seed: int = 0,
+    sample_weight: ArrayLike | None = None,
+    small_cell_threshold: int = 11,
+    **params: Any,
+) -> DisparityTable:
+    """Difference and ratio of a metric in each group against a reference group, with the band.
+
+    See the module notes for the definitions and the resampling scheme.
+
+    Parameters
+    ----------
+    metric
+        Registered metric name (see :func:`assay.metrics.list_metrics`).
+    y_true, y_score
+        Outcome and score, one entry (row) per patient.
+    groups
+        Grouping attributes as for :func:`assay.subgroups.metric_by_group`.
+    attribute
+        The attribute to compare across, or an intersection of attributes written with
+        ``*`` (``"race*sex"``).
+    reference
+        ``"largest"``: the group with most patients (first in sorted order on a tie);
+        ``"best"``: the group with the best value given the metric's direction (only groups
+        with at least ``small_cell_threshold`` patients and a defined value); otherwise the
+        value of a group.
+    tolerance
+        ``τ > 0``; the band is ``[1/(1+τ), 1+τ]``.
+    level, n_boot, seed, sample_weight
+        Interval level, bootstrap replicates per group, base seed and frequency weights.
+    small_cell_threshold
+        Groups with fewer patients are ``suppressed``: no numbers are reported or judged.
+    **params
+        Metric parameters, for example ``threshold``.
+
+    Returns
+    -------
+    DisparityTable
+        One row per group other than the reference. A row is ``undefined`` when the metric
+        has no value in the group or the reference, when the reference value is not positive
+        (no ratio), or when more than 5% of its bootstrap replicates are undefined.
+
+    Raises
+    ------
+    InputError
+        For an unknown attribute or reference group, a reference group below the small-cell
+        threshold or with no value, ``"best"`` for a metric without a direction, or a
+        tolerance or level out of range.
+
+    Examples
+    --------
+    >>> y = [1] * 40 + [0] * 40 + [1] * 40 + [0] * 40
+    >>> score = [1] * 32 + [0] * 48 + [1] * 16 + [0] * 64
+    >>> site = ["A"] * 80 + ["B"] * 80
+    >>> table = disparities("sensitivity", y, score, {"site": site}, attribute="site",
+    ...                     reference="A", n_boot=200, threshold=0.5)
+    >>> row = table.rows[0]
+    >>> row.group_value, row.value, row.ratio, row.band_status
+    ('B', 0.4, 0.5, 'clear_breach')
+    """
+    spec = get_metric(metric)
+    _check_settings(tolerance, level, small_cell_threshold)
+    y, score, weights = _arrays(y_true, y_score, sample_weight)
+    group_cells = _cells_of(groups, attribute, int(y.shape[0]))
+    options: dict[str, Any] = {"n_boot": n_boot, "seed": seed, "params": params}
+
+    def fn(cell: Cell) -> float:
+        w = None if weights is None else weights[cell.rows]
+        return float(spec.fn(y[cell.rows], score[cell.rows], sample_weight=w, **params))
+
+    ref_cell, rule = _reference(spec, group_cells, reference, small_cell_threshold, fn)
+    try:
+        ref_value: float | None = fn(ref_cell)
+    except UndefinedMetricError as exc:
+        raise InputError(
+            f"{spec.name} is undefined in the reference group {ref_cell.group_value!r}: {exc}; "
+            "choose another reference"
+        ) from exc
+    ref_boot, ref_problem = _boot(spec, y, score, weights, ref_cell, options)
+    low_edge, high_edge = 1.0 / (1.0 + tolerance), 1.0 + tolerance
+    alpha = (1 - level) / 2
+
+    def row(cell: Cell) -> DisparityRow:
+        base: dict[str, Any] = {
+            "group_value": cell.group_value,
+            "reference_value": ref_cell.group_value,
+            "n": int(cell.rows.shape[0]),
+        }
+        if base["n"] < small_cell_threshold:
+            reason = f"suppressed: fewer than {small_cell_threshold} patients"
+            return DisparityRow(**base, band_status="suppressed", reason=reason)
+        base["reference_metric_value"] = ref_value
+        try:
+            value = fn(cell)
+        except UndefinedMetricError as exc:
+            return DisparityRow(**base, band_status="undefined", reason=f"in this group: {exc}")
+        assert ref_value is not None
+        base.update(value=value, difference=value - ref_value)
+        if ref_value <= 0:
+            reason = f"no ratio: the reference value is {ref_value:g}, not positive"
+            return DisparityRow(**base, band_status="undefined", reason=reason)
+        base["ratio"] = value / ref_value
+        boot, problem = _boot(spec, y, score, weights, cell, options)
+        if ref_problem is not None or problem is not None:
+            why = f"in the reference group: {ref_problem}" if ref_problem else problem
+            return DisparityRow(**base, band_status="undefined", reason=why)
+        assert boot is not None and ref_boot is not None
+        size = min(boot.size, ref_boot.size)
+        group_reps, ref_reps = boot[:size], ref_boot[:size]
+        differences = group_reps - ref_reps
+        base["difference_ci_low"], base["difference_ci_high"] = _percentile(differences, alpha)
+        positive = ref_reps > 0
+        no_ratio = int(size - np.count_nonzero(positive))
+        if no_ratio > MAX_UNDEFINED_SHARE * size:
+            reason = (
+                f"no ratio interval: the reference value was not positive in {no_ratio} of "
+                f"{size} bootstrap replicates (more than {MAX_UNDEFINED_SHARE:.0%})"
+            )
+            return DisparityRow(**base, band_status="undefined", reason=reason)
+        ratio_low, ratio_high = _percentile(group_reps[positive] / ref_reps[positive], alpha)
+        if low_edge <= ratio_low and ratio_high <= high_edge:
+            status: BandStatus = "within"
+        elif ratio_high < low_edge or ratio_low > high_edge:
+            status = "clear_breach"
+        else:
+            status = "possible_breach"
+        return DisparityRow(
+            **base, ratio_ci_low=ratio_low, ratio_ci_high=ratio_high, band_status=status
+        )
+
+    return DisparityTable(
+        metric=spec.name,
+        attribute=attribute,
+        reference=ref_cell.group_value,
+        reference_rule=rule,
+        tolerance=tolerance,
+        level=level,
+        rows=tuple(row(cell) for cell in group_cells if cell is not ref_cell),
+    )
+
+
+def _check_settings(tolerance: float, level: float, small_cell_threshold: int) -> None:
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float):
+        raise InputError(f"tolerance must be a number, got {tolerance!r}")
+    if not (math.isfinite(tolerance) and tolerance > 0):
+        raise InputError(f"tolerance must be a positive number, got {tolerance}")
+    if not 0 < level < 1:
+        raise InputError(f"level must be between 0 and 1 (exclusive), got {level}")
+    if isinstance(small_cell_threshold, bool) or not isinstance(small_cell_threshold, int):
+        raise InputError(f"small_cell_threshold must be an integer, got {small_cell_threshold!r}")
+    if small_cell_threshold < 1:
+        raise InputError(f"small_cell_threshold must be at least 1, got {small_cell_threshold}")
+
+
+def _arrays(
+    y_true: ArrayLike, y_score: ArrayLike, sample_weight: ArrayLike | None
+) -> tuple[NDArray[Any], NDArray[Any], FloatArray | None]:
+    y, score = np.asarray(y_true), np.asarray(y_score)
+    if y.ndim != 1:
+        raise InputError(f"y_true must be one-dimensional, got shape {y.shape}")
+    if score.ndim == 0 or score.shape[0] != y.shape[0]:
+        raise InputError(f"y_score has {np.shape(score)[:1]} rows, expected {y.shape[0]}")
+    if sample_weight is None:
+        return y, score, None
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.shape != y.shape:
+        raise InputError(f"sample_weight has shape {weights.shape}, expected {y.shape}")
+    return y, score, weights
+
+
+def _cells_of(
+    groups: pd.DataFrame | Mapping[str, GroupValues], attribute: str, n_rows: int
+) -> list[Cell]:
+    """The groups of one attribute (or one ``*``-joined intersection), in sorted order."""
+    attributes = read_attributes(groups, n_rows)
+    names = attribute.split("*")
+    if len(names) == 1:
+        if attribute not in attributes:
+            given = ", ".join(repr(name) for name in attributes) or "none"
+            raise InputError(f"attribute {attribute!r} is not in groups (given: {given})")
+        return cells({attribute: attributes[attribute]}, ())
+    crossed = check_intersections([names], attributes)
+    return [cell for cell in cells(attributes, crossed) if cell.group == attribute]
+
+
+def _reference(
+    spec: MetricSpec,
+    group_cells: list[Cell],
+    reference: str,
+    small_cell_threshold: int,
+    fn: Callable[[Cell], float],
+) -> tuple[Cell, Literal["largest", "best", "named"]]:
+    """The reference group and the rule that chose it."""
+    sizes = [int(cell.rows.shape[0]) for cell in group_cells]
+    rule: Literal["largest", "best", "named"]
+    if reference == "largest":
+        chosen, rule = group_cells[int(np.argmax(sizes))], "largest"
+    elif reference == "best":
+        if spec.greater_is_better is None:
+            raise InputError(
+                f"{spec.name} has no better direction (closer to {spec.ideal} is better), so "
+                "there is no 'best' group; name the reference group or use 'largest'"
+            )
+        scored: list[tuple[float, Cell]] = []
+        for cell, size in zip(group_cells, sizes, strict=True):
+            if size >= small_cell_threshold:
+                try:
+                    scored.append((fn(cell), cell))
+                except UndefinedMetricError:
+                    continue
+        if not scored:
+            raise InputError(
+                f"no group has a defined {spec.name} and at least {small_cell_threshold} "
+                "patients, so there is no 'best' group"
+            )
+        sign = 1.0 if spec.greater_is_better else -1.0
+        chosen = max(scored, key=lambda pair: sign * pair[0])[1]  # first on a tie
+        rule = "best"
+    else:
+        named = [cell for cell in group_cells if cell.group_value == reference]
+        if not named:
+            values = ", ".join(repr(cell.group_value) for cell in group_cells)
+            raise InputError(
+                f"reference group {reference!r} is not a value of this attribute "
+                f"(values: {values}); or use 'largest' or 'best'"
+            )
+        chosen, rule = named[0], "named"
+    n = int(chosen.rows.shape[0])
+    if n < small_cell_threshold:
+        raise InputError(
+            f"the reference group {chosen.group_value!r} has {n} patients, fewer than the "
+            f"small_cell_threshold of {small_cell_threshold}; choose a larger reference group"
+        )
+    return chosen, rule
+
+
+def _boot(
+    spec: MetricSpec,
+    y: NDArray[Any],
+    score: NDArray[Any],
+    weights: FloatArray | None,
+    cell: Cell,
+    options: dict[str, Any],
+) -> tuple[FloatArray | None, str | None]:
+    """The group's kept bootstrap replicates, or why there is no interval."""
+    try:
+        result = replicates(
+            spec,
+            y[cell.rows],
+            score[cell.rows],
+            n_boot=options["n_boot"],
+            seed=_group_seed(options["seed"], cell),
+            sample_weight=None if weights is None else weights[cell.rows],
+            max_undefined_share=MAX_UNDEFINED_SHARE,
+            **options["params"],
+        )
+    except UndefinedMetricError as exc:
+        return None, f"no interval: {exc}"
+    return np.asarray(result.replicates[:, 0], dtype=np.float64), None
+
+
+def _percentile(values: FloatArray, alpha: float) -> tuple[float, float]:
+    """The ``alpha`` and ``1 − alpha`` quantiles (linear interpolation)."""
+    low, high = np.quantile(values, [alpha, 1 - alpha])
+    return float(low), float(high)
