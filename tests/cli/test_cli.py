@@ -168,3 +168,36 @@ def test_regression_and_multiclass_tasks(tmp_path: Path) -> None:
     records = {m["metric"]: m for m in json.loads((tmp_path / "m.json").read_text())["metrics"]}
     assert records["multiclass_auroc_macro"]["score"] == "model"
     assert records["multiclass_auroc_macro"]["value"] > 0.8
+
+
+def test_evaluate_by_group_carries_group_records_and_suppresses_small_cells(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(5)
+    n = 800
+    x = rng.normal(size=n)
+    risk = 1 / (1 + np.exp(-(-1 + 1.5 * x)))
+    frame = pd.DataFrame({
+        "y": (rng.random(n) < risk).astype(int), "risk": risk,
+        "sex": np.where(np.arange(n) < 7, "X", np.where(np.arange(n) % 2, "F", "M")),
+        "site": np.where(np.arange(n) % 3 == 0, "north", "south"),
+    })
+    frame.to_csv(tmp_path / "g.csv", index=False)
+    out = tmp_path / "g.json"
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "g.csv"), "--target", "y",
+                                 "--score", "risk", "--threshold", "0.3", "--n-boot", "200",
+                                 "--group", "sex", "--group", "site*sex", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "risk by sex" in result.output and "suppressed" in result.output
+    records = json.loads(out.read_text())["metrics"]
+    overall = [r for r in records if r["group"] is None]
+    by_sex = {r["group_value"]: r for r in records
+              if r["group"] == "sex" and r["metric"] == "auroc"}
+    assert set(by_sex) == {"F", "M", "X"} and len(overall) > 0
+    assert by_sex["X"]["suppressed"] and by_sex["X"]["n"] == 7
+    assert not by_sex["F"]["suppressed"] and by_sex["F"]["n"] == 397
+    assert by_sex["F"]["ci_low"] < by_sex["F"]["value"] < by_sex["F"]["ci_high"]
+    cells = {r["group_value"] for r in records
+             if r["group"] == "site*sex" and r["metric"] == "auroc"}
+    assert cells == {f"{site}*{sex}" for site in ("north", "south") for sex in ("F", "M", "X")}
+    assert {r["group"] for r in records} == {None, "sex", "site*sex"}

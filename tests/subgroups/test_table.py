@@ -38,8 +38,9 @@ def _row(table: SubgroupTable, group: str | None, value: str | None) -> Subgroup
 
 def test_public_names_are_pinned() -> None:
     assert assay.subgroups.__all__ == [
-        "BandStatus", "DisparityRow", "DisparityTable", "SubgroupRow", "SubgroupStatus",
-        "SubgroupTable", "disparities", "metric_by_group",
+        "BandStatus", "DisparityRow", "DisparityTable", "MultiplicityMethod", "SubgroupRow",
+        "SubgroupStatus", "SubgroupTable", "adjust", "benjamini_hochberg", "disparities", "holm",
+        "metric_by_group",
     ]
 
 

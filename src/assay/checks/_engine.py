@@ -44,6 +44,10 @@ def validate(plan: Plan, data: Any, *, roles: Roles | None = None) -> Run:
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     dataset = _as_dataset(data, roles or plan.roles)
+    absent = [c for c in plan.group_columns() if c not in dataset.frame.columns]
+    if absent:
+        raise InputError(f"{dataset.source}: the plan groups by column(s) "
+                         f"{', '.join(map(repr, absent))}, which the data does not have")
     missing = sorted(plan.scores_used() - set(dataset.score_names))
     if missing:
         raise InputError(
@@ -65,8 +69,10 @@ def validate(plan: Plan, data: Any, *, roles: Roles | None = None) -> Run:
                          if score in owners[name]} for score in dataset.score_names}
     results = tuple(_judge(check, evaluator, thresholds) for check in plan.checks)
     mark = timed("checks", mark)
-    metrics = tuple(evaluator.metric_records(per_score))
+    overall = evaluator.metric_records(per_score)
     mark = timed("metrics", mark)
+    metrics = (*overall, *evaluator.group_records(overall, plan.groups))
+    mark = timed("groups", mark)
     comparisons = tuple(evaluator.comparisons())
     mark = timed("comparisons", mark)
     curves = evaluator.curves(per_score)

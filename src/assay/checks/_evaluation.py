@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -32,6 +32,7 @@ from assay.metrics import (
     roc_curve,
     threshold_table,
 )
+from assay.subgroups import metric_by_group
 
 THRESHOLD_GRID = tuple(round(t, 2) for t in np.arange(0.05, 1.0, 0.05))
 
@@ -105,6 +106,44 @@ class Evaluator:
                         records.append(self._measure(spec, score, value))
                 elif _has_defaults(spec):
                     records.append(self._measure(spec, score, None))
+        return records
+
+    def group_records(
+        self, overall: Sequence[MetricRecord], groupings: Sequence[str]
+    ) -> list[MetricRecord]:
+        """Each measured metric of :meth:`metric_records` again in every group of each grouping
+        (a column, or columns joined by ``*`` for their intersection), by the same interval
+        methods, with the small-cell ``suppressed`` flag; empty intersections are kept."""
+        if not groupings:
+            return []
+        singles = [g for g in groupings if "*" not in g]
+        intersections = [tuple(g.split("*")) for g in groupings if "*" in g]
+        columns = list(dict.fromkeys(p for g in groupings for p in g.split("*")))
+        frame = self.data.frame[columns]
+        records: list[MetricRecord] = []
+        for record in overall:
+            if record.status == "skipped":
+                continue
+            params: dict[str, Any] = ({} if record.threshold is None
+                                      else {"threshold": record.threshold})
+            table = metric_by_group(
+                record.metric, self.data.y, self.data.scores[record.score], frame,
+                intersections=intersections, level=self.settings.level,
+                n_boot=self.settings.n_boot,
+                seed=derived_seed(self.settings.seed, "groups", record.metric, record.score,
+                                  record.threshold),
+                sample_weight=self.data.weights,
+                small_cell_threshold=self.settings.small_cell_threshold, **params)
+            for row in table.rows:
+                if row.group is None or ("*" not in row.group and row.group not in singles):
+                    continue
+                records.append(MetricRecord(
+                    score=record.score, metric=record.metric, threshold=record.threshold,
+                    value=row.value, ci_low=row.ci_low, ci_high=row.ci_high,
+                    level=row.level, method=row.method, n=row.n or 0,
+                    n_events=row.n_positive, status="ok" if row.status == "ok" else row.status,
+                    reason=row.reason, group=row.group, group_value=row.group_value,
+                    suppressed=row.suppressed))
         return records
 
     def _measure(self, spec: MetricSpec, score: str, threshold: float | None) -> MetricRecord:

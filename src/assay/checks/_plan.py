@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from assay._frozen import FROZEN
 from assay.checks._specs import CHECK_TAGS, Check, ComparisonCheck, MetricCheck
@@ -49,6 +56,8 @@ class Settings(BaseModel):
     n_boot: int = Field(default=1000, ge=100, le=100_000, description="bootstrap replicates")
     bootstrap_method: Literal["percentile", "bca"] = "percentile"
     seed: int = Field(default=0, ge=0, description="seed of every random draw of the run")
+    small_cell_threshold: int = Field(
+        default=11, ge=1, description="groups with fewer patients are suppressed when shared")
 
 
 class Plan(BaseModel):
@@ -73,6 +82,22 @@ class Plan(BaseModel):
     checks: tuple[Check, ...] = Field(
         default=(), description="may be empty: the run then only describes performance"
     )
+    groups: tuple[str, ...] = Field(
+        default=(), description="break every metric down by these columns; 'a*b' for the "
+        "intersection of two (or more) columns")
+
+    @field_validator("groups")
+    @classmethod
+    def _groupings(cls, groups: tuple[str, ...]) -> tuple[str, ...]:
+        for grouping in groups:
+            parts = grouping.split("*")
+            if any(not part.strip() for part in parts) or len(set(parts)) != len(parts):
+                raise ValueError(f"cannot read grouping {grouping!r}; write 'sex' or 'race*sex'")
+        return groups
+
+    def group_columns(self) -> tuple[str, ...]:
+        """Every column a grouping names, in order of first mention."""
+        return tuple(dict.fromkeys(p for g in self.groups for p in g.split("*")))
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Plan:

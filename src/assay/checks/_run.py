@@ -57,8 +57,13 @@ class MetricRecord(BaseModel):
     n: int
     n_events: int | None = None
     threshold: float | None = None
-    status: Literal["ok", "skipped", "undefined"] = "ok"
+    status: Literal["ok", "skipped", "undefined", "empty"] = "ok"
     reason: str | None = None
+    group: str | None = Field(
+        default=None, description="None overall; the grouping column, or columns joined by '*'")
+    group_value: str | None = None
+    suppressed: bool = Field(
+        default=False, description="fewer patients than the small-cell threshold")
 
     @property
     def estimate(self) -> Estimate | None:
@@ -148,12 +153,22 @@ class Run(BaseModel):
         """The checks that failed or could not be evaluated."""
         return [r for r in self.results if r.status in ("fail", "error")]
 
+    @property
+    def overall_metrics(self) -> tuple[MetricRecord, ...]:
+        """The metric records of all patients (``group`` is None)."""
+        return tuple(r for r in self.metrics if r.group is None)
+
+    @property
+    def group_metrics(self) -> tuple[MetricRecord, ...]:
+        """The metric records of groups, in the order the groupings were given."""
+        return tuple(r for r in self.metrics if r.group is not None)
+
     def metric(self, name: str, score: str | None = None, *,
                threshold: float | None = None) -> MetricRecord:
         """The evaluation record of one metric, of the first score unless ``score`` is given,
         at ``threshold`` for flag-based metrics (default: the first threshold)."""
         score = score or self.data.scores[0].name
-        for record in self.metrics:
+        for record in self.overall_metrics:
             if (record.metric == name and record.score == score
                     and threshold in (None, record.threshold)):
                 return record

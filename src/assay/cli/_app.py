@@ -71,6 +71,11 @@ def evaluate(
     ] = None,
     json_path: JsonOpt = None,
     html: Annotated[Path | None, typer.Option(help="Write the HTML report.")] = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option("--group", help="Break metrics down by a column; repeat; 'a*b' for an "
+                                     "intersection."),
+    ] = None,
     id_column: Annotated[str | None, typer.Option("--id", help="Unique row id column.")] = None,
     weight: Annotated[str | None, typer.Option(help="Sampling weight column.")] = None,
     task: Annotated[
@@ -82,13 +87,14 @@ def evaluate(
     seed: SeedOpt = 0,
 ) -> None:
     """Evaluate one or more scores against an outcome, without a plan."""
-    roles = _model(Roles, target=target, score=tuple(score), id=id_column, weight=weight,
-                   task=task)
-    dataset = Dataset(data, roles)
     thresholds = {f"t{i + 1}" if len(threshold or []) > 1 else "operating": t
                   for i, t in enumerate(threshold or [])}
     plan = _model(Plan, name=f"evaluate {data.name}", thresholds=thresholds,
+                  groups=tuple(group or ()),
                   settings=_model(Settings, level=level, n_boot=n_boot, seed=seed))
+    roles = _model(Roles, target=target, score=tuple(score), id=id_column, weight=weight,
+                   task=task, groups=plan.group_columns())
+    dataset = Dataset(data, roles)
     run = validate(plan, dataset)
     print_evaluation(console, run)
     written = _write_outputs(run, json_path=json_path, html=html)

@@ -28,7 +28,8 @@ def print_evaluation(console: Console, run: Run) -> None:
         table.add_column(score, justify="right")
     rows: dict[tuple[str, float | None], dict[str, str]] = {}
     not_read = []  # threshold metrics skipped for a score that has no threshold
-    for record in sorted(run.metrics, key=lambda r: (r.threshold is not None, r.metric)):
+    for record in sorted(run.overall_metrics,
+                         key=lambda r: (r.threshold is not None, r.metric)):
         if record.estimate is not None:
             cell = str(record.estimate)
         elif record.threshold is None and "threshold" in get_metric(record.metric).params:
@@ -45,13 +46,51 @@ def print_evaluation(console: Console, run: Run) -> None:
         label = metric if threshold is None else f"{metric} @ {threshold:g}"
         table.add_row(escape(label), *(cells.get(s, "") for s in scores))
     console.print(table)
-    skipped = {r.reason for r in run.metrics if r.status != "ok" and r.reason}
+    skipped = {r.reason for r in run.overall_metrics if r.status != "ok" and r.reason}
     for reason in sorted(skipped):
         console.print(f"  [dim]· {escape(reason)}[/]")
+    print_groups(console, run)
     for c in run.comparisons:
         p = "p < 0.001" if c.p_value < 0.001 else f"p = {c.p_value:.3f}"
         console.print(f"{c.metric} {c.a} − {c.b}: {c.difference:+.3f} "
                       f"({c.ci_low:+.3f} to {c.ci_high:+.3f}), {p} [{c.method}]")
+
+
+GROUP_COLUMNS = ("auroc", "sensitivity", "ppv")
+"""The metrics shown per group in the terminal (all of them are in the JSON)."""
+
+
+def print_groups(console: Console, run: Run) -> None:
+    """One table per score and grouping: n and a few key metrics per group, with intervals;
+    groups under the small-cell threshold show as suppressed."""
+    threshold = next(iter(run.thresholds.values()), None)
+    for score in (s.name for s in run.data.scores):
+        records = [r for r in run.group_metrics if r.score == score
+                   and r.metric in GROUP_COLUMNS and r.threshold in (None, threshold)]
+        for grouping in dict.fromkeys(r.group for r in records):
+            rows: dict[str, dict[str, str]] = {}
+            counts: dict[str, str] = {}
+            for r in (r for r in records if r.group == grouping):
+                value = r.group_value or ""
+                if r.suppressed:
+                    counts[value] = f"<{run.plan.settings.small_cell_threshold}"
+                    cell = "[dim]suppressed[/]"
+                else:
+                    counts[value] = f"{r.n:,}"
+                    cell = str(r.estimate) if r.estimate is not None else f"[dim]{r.status}[/]"
+                rows.setdefault(value, {})[r.metric] = cell
+            shown = [m for m in GROUP_COLUMNS if any(m in cells for cells in rows.values())]
+            table = Table(title=escape(f"{score} by {grouping}"), show_edge=False,
+                          header_style="bold", title_justify="left")
+            table.add_column(escape(str(grouping)))
+            table.add_column("n", justify="right")
+            for metric in shown:
+                at = f" @ {threshold:g}" if threshold is not None and "threshold" in get_metric(
+                    metric).params else ""
+                table.add_column(metric + at, justify="right")
+            for value, cells in rows.items():
+                table.add_row(escape(value), counts[value], *(cells.get(m, "") for m in shown))
+            console.print(table)
 
 
 def print_run_summary(console: Console, run: Run, written: dict[str, Path]) -> None:

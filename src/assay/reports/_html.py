@@ -283,7 +283,7 @@ def _score_summaries(run: Run) -> list[ScoreSummary]:
 
 
 def _record(run: Run, score: str, names: tuple[str, ...]) -> MetricRecord | None:
-    return next((r for r in run.metrics if r.score == score and r.metric in names
+    return next((r for r in run.overall_metrics if r.score == score and r.metric in names
                  and r.threshold is None and r.status == "ok"), None)
 
 
@@ -328,7 +328,7 @@ def _score_section(run: Run, summary: ScoreSummary, index: int) -> ScoreSection:
         name=name, anchor=f"score-{index + 1}", probability=summary.probability,
         range_text=range_text, plots=plots, notes=notes,
         thresholds=_threshold_rows(table, _named_thresholds(run, name)) if table else [],
-        metrics=[_metric_row(r) for r in run.metrics if r.score == name],
+        metrics=[_metric_row(r) for r in run.overall_metrics if r.score == name],
     )
 
 

@@ -8,15 +8,20 @@ ratio against a fairness band.
 """
 
 from assay.subgroups._disparities import BandStatus, DisparityRow, DisparityTable, disparities
+from assay.subgroups._multiplicity import MultiplicityMethod, adjust, benjamini_hochberg, holm
 from assay.subgroups._table import SubgroupRow, SubgroupStatus, SubgroupTable, metric_by_group
 
 __all__ = [
     "BandStatus",
     "DisparityRow",
     "DisparityTable",
+    "MultiplicityMethod",
     "SubgroupRow",
     "SubgroupStatus",
     "SubgroupTable",
+    "adjust",
+    "benjamini_hochberg",
     "disparities",
+    "holm",
     "metric_by_group",
 ]
