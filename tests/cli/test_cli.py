@@ -201,3 +201,16 @@ def test_evaluate_by_group_carries_group_records_and_suppresses_small_cells(
              if r["group"] == "site*sex" and r["metric"] == "auroc"}
     assert cells == {f"{site}*{sex}" for site in ("north", "south") for sex in ("F", "M", "X")}
     assert {r["group"] for r in records} == {None, "sex", "site*sex"}
+    shared = tmp_path / "shared.json"
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "g.csv"), "--target", "y",
+                                 "--score", "risk", "--n-boot", "200", "--group", "sex",
+                                 "--for-distribution", "--json", str(shared)])
+    assert result.exit_code == 0, result.output
+    document = json.loads(shared.read_text())
+    assert document["redacted"] is True
+    hidden = [r for r in document["metrics"] if r["group_value"] == "X"]
+    assert hidden and all(r["n"] is None and r["value"] is None and r["ci_low"] is None
+                          and r["reason"] == "suppressed: fewer than 11 patients"
+                          for r in hidden)
+    kept = [r for r in document["metrics"] if r["group_value"] == "F" and r["metric"] == "auroc"]
+    assert kept[0]["n"] == 397 and kept[0]["value"] == by_sex["F"]["value"]

@@ -54,7 +54,7 @@ class MetricRecord(BaseModel):
     ci_high: float | None = None
     level: float | None = None
     method: IntervalMethod | None = None
-    n: int
+    n: int | None = Field(description="None only in a suppressed record prepared for sharing")
     n_events: int | None = None
     threshold: float | None = None
     status: Literal["ok", "skipped", "undefined", "empty"] = "ok"
@@ -68,7 +68,7 @@ class MetricRecord(BaseModel):
     @property
     def estimate(self) -> Estimate | None:
         """The record as an Estimate, when it has a value."""
-        if self.value is None:
+        if self.value is None or self.n is None:
             return None
         return Estimate(value=self.value, ci_low=self.ci_low, ci_high=self.ci_high,
                         level=self.level or 0.95, method=self.method or "none",
@@ -128,6 +128,8 @@ class Run(BaseModel):
     comparisons: tuple[PairedComparison, ...]
     curves: Annotated[Mapping[str, Mapping[str, Curve]], *FROZEN] = Field(
         description="score → curve kind → curve")
+    redacted: bool = Field(
+        default=False, description="prepared for distribution: small cells hidden")
     started_at: datetime | None = None
     timings: Annotated[Mapping[str, float], *FROZEN] = Field(
         default_factory=dict, description="seconds per step")
@@ -162,6 +164,17 @@ class Run(BaseModel):
     def group_metrics(self) -> tuple[MetricRecord, ...]:
         """The metric records of groups, in the order the groupings were given."""
         return tuple(r for r in self.metrics if r.group is not None)
+
+    def for_distribution(self) -> Run:
+        """A copy safe to share beyond the analysis team: every suppressed group record keeps
+        its place, group and flag, but its counts, value and interval become None and its
+        reason says why. Complementary disclosure (recovering a hidden count by subtracting the
+        other groups from the total) is not prevented."""
+        threshold = self.plan.settings.small_cell_threshold
+        hidden = {"n": None, "n_events": None, "value": None, "ci_low": None, "ci_high": None,
+                  "method": None, "reason": f"suppressed: fewer than {threshold} patients"}
+        metrics = tuple(r.model_copy(update=hidden) if r.suppressed else r for r in self.metrics)
+        return self.model_copy(update={"metrics": metrics, "redacted": True})
 
     def metric(self, name: str, score: str | None = None, *,
                threshold: float | None = None) -> MetricRecord:

@@ -54,6 +54,10 @@ ScoreOpt = Annotated[
     list[str] | None, typer.Option("--score", help="Score column; repeat for several models.")
 ]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the results as JSON.")]
+ShareOpt = Annotated[
+    bool, typer.Option("--for-distribution",
+                       help="Hide the numbers of groups under the small-cell threshold in "
+                            "every output.")]
 SeedOpt = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
 
 
@@ -71,6 +75,7 @@ def evaluate(
     ] = None,
     json_path: JsonOpt = None,
     html: Annotated[Path | None, typer.Option(help="Write the HTML report.")] = None,
+    for_distribution: ShareOpt = False,
     group: Annotated[
         list[str] | None,
         typer.Option("--group", help="Break metrics down by a column; repeat; 'a*b' for an "
@@ -96,6 +101,8 @@ def evaluate(
                    task=task, groups=plan.group_columns())
     dataset = Dataset(data, roles)
     run = validate(plan, dataset)
+    if for_distribution:
+        run = run.for_distribution()
     print_evaluation(console, run)
     written = _write_outputs(run, json_path=json_path, html=html)
     if written:
@@ -110,6 +117,7 @@ def validate_command(
     json_path: JsonOpt = None,
     html: Annotated[Path | None, typer.Option(help="Write the HTML report.")] = None,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML for CI systems.")] = None,
+    for_distribution: ShareOpt = False,
     target: TargetOpt = None,
     score: ScoreOpt = None,
 ) -> None:
@@ -123,6 +131,8 @@ def validate_command(
     if roles is None:
         raise PlanError(f"{plan_path}: the plan has no 'roles:'; give --target and --score")
     run = validate(plan, Dataset(data, roles))
+    if for_distribution:
+        run = run.for_distribution()
     written = _write_outputs(run, json_path=json_path, html=html, junit=junit)
     print_run_summary(console, run, written)
     raise typer.Exit(0 if run.passed else 1)
