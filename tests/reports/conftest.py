@@ -335,3 +335,33 @@ def html(run: Run) -> str:
     from assay.reports import render_html
 
     return render_html(run)
+
+
+def build_grouped_run() -> Run:
+    """A Run with group records, from the real engine on 300 synthetic patients.
+
+    Groupings ``sex`` (F 150, M 143, X 7: X is below the small-cell threshold of 11) and the
+    intersection ``site*sex`` (which also has an empty cell, south × X).
+    """
+    import pandas as pd
+
+    from assay.checks import validate
+
+    rng = np.random.default_rng(3)
+    n = 300
+    sex = np.array(["F"] * 150 + ["M"] * 143 + ["X"] * 7)
+    site = np.where(np.arange(n) % 2 == 0, "north", "south")
+    site[-7:] = "north"
+    x = rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-1 + 1.5 * x)))).astype(int)
+    risk = np.round(1 / (1 + np.exp(-(-1 + 1.2 * x))), 4)
+    frame = pd.DataFrame({"outcome": y, "risk": risk, "sex": sex, "site": site})
+    plan = Plan(name="Grouped validation", groups=("sex", "site*sex"),
+                settings={"n_boot": 200}, thresholds={"operating": 0.3})
+    return validate(plan, frame, roles=Roles(target="outcome", score="risk"))
+
+
+@pytest.fixture(scope="session")
+def grouped_run() -> Run:
+    """A Run with group records (one sex value with 7 patients)."""
+    return build_grouped_run()

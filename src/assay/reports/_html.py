@@ -28,6 +28,7 @@ from assay.reports._format import (
     metric_title,
     p_value_text,
 )
+from assay.reports._groups import GroupSection, group_section
 from assay.reports._words import (
     PLOT_CAPTIONS,
     STATUS_LABELS,
@@ -120,6 +121,7 @@ class ScoreSection:
     notes: list[str]
     thresholds: list[ThresholdRow]
     metrics: list[MetricRow]
+    groups: GroupSection | None = None
 
 
 @dataclass(frozen=True)
@@ -329,6 +331,7 @@ def _score_section(run: Run, summary: ScoreSummary, index: int) -> ScoreSection:
         range_text=range_text, plots=plots, notes=notes,
         thresholds=_threshold_rows(table, _named_thresholds(run, name)) if table else [],
         metrics=[_metric_row(r) for r in run.overall_metrics if r.score == name],
+        groups=group_section(run, summary),
     )
 
 

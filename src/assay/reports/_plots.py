@@ -18,7 +18,7 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from assay.errors import MissingExtraError
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from assay.metrics import Curve
 
-__all__ = ["calibration_svg", "decision_svg", "pr_svg", "roc_svg"]
+__all__ = ["ForestRow", "calibration_svg", "decision_svg", "forest_svg", "pr_svg", "roc_svg"]
 
 MAX_POINTS = 400
 """Most points drawn per line; longer curves are thinned evenly (ends kept)."""
@@ -86,14 +86,14 @@ def _thin(*columns: list[float]) -> list[list[float]]:
 
 
 @contextmanager
-def _figure() -> Iterator[tuple[Figure, Axes]]:
+def _figure(figsize: tuple[float, float] = _FIGSIZE) -> Iterator[tuple[Figure, Axes]]:
     try:
         import matplotlib
         from matplotlib.figure import Figure
     except ImportError as exc:
         raise MissingExtraError("report", "matplotlib") from exc
     with matplotlib.rc_context(cast(Any, _STYLE)):
-        figure = Figure(figsize=_FIGSIZE, layout="constrained")
+        figure = Figure(figsize=figsize, layout="constrained")
         yield figure, figure.add_subplot()
 
 
@@ -282,6 +282,74 @@ def decision_svg(curve: Curve, *, score: str) -> str:
                     description=f"Net benefit of acting on {score} at each threshold "
                                 "probability, compared with treating every patient and with "
                                 "treating none.")
+
+
+class ForestRow(NamedTuple):
+    """One line of a forest plot: a label, and a value with its bounds or a note instead."""
+
+    label: str
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    note: str = ""
+
+
+def forest_svg(rows: Sequence[ForestRow], *, score: str, metric: str = "AUROC",
+               overall: float | None = None, overall_text: str | None = None) -> str:
+    """Forest plot: one metric by group, a point and an interval bar per group.
+
+    Parameters
+    ----------
+    rows
+        The groups from top to bottom. A row without a value is listed on the axis with its
+        ``note`` (for example "suppressed") and gets no marker.
+    score
+        The score's name, for the title.
+    metric
+        The metric's title, for the axis and the title.
+    overall
+        The metric on all patients, drawn as a vertical reference line, or ``None``.
+    overall_text
+        The overall value with its interval, formatted, for the legend and description.
+    """
+    labels = [r.label if r.value is not None else f"{r.label}: {r.note or 'not defined'}"
+              for r in rows]
+    ys = list(range(len(rows)))[::-1] if rows else []
+    drawn = [(y, r) for y, r in zip(ys, rows, strict=True) if r.value is not None]
+    finite = [v for _, r in drawn for v in (r.value, r.low, r.high)
+              if v is not None and math.isfinite(v)]
+    if overall is not None:
+        finite.append(overall)
+    low = max(0.0, min(finite, default=0.5) - 0.05)
+    high = min(1.0, max(finite, default=0.5) + 0.05)
+    height = 1.3 + 0.3 * max(len(rows), 1)
+    with _figure((6.4, height)) as (figure, axes):
+        if overall is not None:
+            label = f"All patients: {overall_text}" if overall_text else "All patients"
+            axes.axvline(overall, color=COLOURS["reference"], linestyle="--", linewidth=1.0,
+                         label=label)
+        for y, r in drawn:
+            if (r.low is not None and r.high is not None
+                    and math.isfinite(r.low) and math.isfinite(r.high)):
+                axes.plot([r.low, r.high], [y, y], color=COLOURS["model"], linewidth=1.6,
+                          solid_capstyle="butt")
+            axes.plot([float(r.value or 0.0)], [y], marker="s", markersize=5.5,
+                      linestyle="none", color=COLOURS["model"])
+        axes.set_yticks(ys, labels)
+        axes.set_ylim(-0.7, len(rows) - 0.3)
+        axes.set_xlim(low - 0.01, high + 0.01)
+        axes.grid(axis="y", visible=False)
+        axes.set_xlabel(f"{metric} (point and interval per group)")
+        axes.set_title(f"{metric} by group: {score}")
+        if overall is not None:
+            figure.legend(loc="outside lower center")
+        shown = len(drawn)
+        reference = (f" The dashed line is the {metric} of all patients, {overall_text}."
+                     if overall is not None and overall_text else "")
+        return _svg(figure, slug=f"forest-{_slug(score)}", title=f"{metric} of {score} by group",
+                    description=f"{metric} with its interval for {shown} of {len(rows)} "
+                                f"groups; groups without a value are listed without a "
+                                f"marker.{reference}")
 
 
 def _finite_range(values: Sequence[float]) -> tuple[float, float]:
