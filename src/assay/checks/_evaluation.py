@@ -141,7 +141,7 @@ class Evaluator:
                     score=record.score, metric=record.metric, threshold=record.threshold,
                     value=row.value, ci_low=row.ci_low, ci_high=row.ci_high,
                     level=row.level, method=row.method, n=row.n or 0,
-                    n_events=row.n_positive, status="ok" if row.status == "ok" else row.status,
+                    n_events=row.n_positive, status=row.status,
                     reason=row.reason, group=row.group, group_value=row.group_value,
                     suppressed=row.suppressed))
         return records
