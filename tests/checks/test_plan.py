@@ -7,6 +7,7 @@ import pytest
 
 from assay._demo import example_plan_path
 from assay.checks import ComparisonCheck, MetricCheck, Plan, ThresholdRule
+from assay.checks._specs import CHECK_TAGS
 from assay.errors import PlanError
 
 DOCS = Path(__file__).parents[2] / "docs"
@@ -71,7 +72,7 @@ def test_duplicate_key_is_refused() -> None:
 def test_bad_values_and_kinds() -> None:
     message = plan_error("name: p\nsettings: {level: 1.5}\nchecks:\n  - metrc: auroc\n")
     assert "line 2, settings.level" in message
-    assert "line 4, checks[0]" in message and "'metric:' or 'compare:'" in message
+    assert "line 4, checks[0]" in message and "one of 'metric:', 'compare:', 'fairness:'" in message
 
 
 def test_comparison_rules() -> None:
@@ -104,4 +105,4 @@ def test_exported_json_schema_is_current() -> None:
     regenerate = "regenerate with: assay schema plan > docs/plan.schema.json"
     assert shipped == Plan.json_schema(), regenerate
     check_kinds = shipped["properties"]["checks"]["items"]["oneOf"]
-    assert len(check_kinds) == 2
+    assert len(check_kinds) == len(CHECK_TAGS)

@@ -95,7 +95,7 @@ def test_a_small_noisy_group_is_a_possible_breach(table: DisparityTable) -> None
 
 def test_a_seven_patient_group_is_suppressed_with_no_numbers(table: DisparityTable) -> None:
     row = _row(table, "E")
-    assert (row.n, row.band_status) == (7, "suppressed")
+    assert (row.n, row.band_status) == (None, "suppressed")
     assert row.reason == "suppressed: fewer than 11 patients"
     assert row.value is None and row.ratio is None and row.difference is None
 
@@ -179,11 +179,11 @@ def test_boundary_errors() -> None:
         disparities(*args, attribute="site", reference="P", small_cell_threshold=61)
 
 
-def _naive_ratio_interval(
+def _naive_replicates(
     y: np.ndarray[Any, Any], score: np.ndarray[Any, Any], site: list[str], seed: int,
-    n_boot: int, level: float,
-) -> tuple[float, float, float, float]:
-    """Percentile intervals by a plain loop over replicates (scheme of assay.metrics._bootstrap).
+    n_boot: int,
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Brier replicates of P and Q by a plain loop (the scheme of assay.metrics._bootstrap).
 
     Within each group and each outcome stratum the rows are ordered by score; replicate ``r``
     of a group draws with ``Generator(SFC64(SeedSequence(group_seed, spawn_key=(r,))))``.
@@ -206,7 +206,15 @@ def _naive_ratio_interval(
             out.append(brier(y[picked], score[picked]))
         return out
 
-    group, reference = np.array(draws("P")), np.array(draws("Q"))
+    return np.array(draws("P")), np.array(draws("Q"))
+
+
+def _naive_ratio_interval(
+    y: np.ndarray[Any, Any], score: np.ndarray[Any, Any], site: list[str], seed: int,
+    n_boot: int, level: float,
+) -> tuple[float, float, float, float]:
+    """Percentile intervals of the difference and ratio from the naive replicates."""
+    group, reference = _naive_replicates(y, score, site, seed, n_boot)
     alpha = (1 - level) / 2
     d_low, d_high = np.quantile(group - reference, [alpha, 1 - alpha])
     r_low, r_high = np.quantile(group / reference, [alpha, 1 - alpha])
@@ -261,3 +269,73 @@ def test_an_intersection_can_be_the_attribute() -> None:
     )
     assert table.reference == "A*F"
     assert [row.group_value for row in table.rows][:3] == ["A*M", "B*F", "B*M"]
+
+
+def _many_sites() -> tuple[list[int], list[float], dict[str, list[str]]]:
+    """Reference A (sensitivity 0.8 on 400 cases); B, C, D at 0.68 on 100 cases each; E–H
+    copies of A. With τ = 0.02 the band is [0.980, 1.02]: B–D's ratio intervals lie below it,
+    each with a raw p-value near 0.015."""
+    y, score, groups = _data(
+        {"A": (400, 50, 320), "B": (100, 50, 68), "C": (100, 50, 68), "D": (100, 50, 68),
+         **{name: (400, 50, 320) for name in "EFGH"}}
+    )
+    return list(y), list(score), groups
+
+
+@pytest.mark.parametrize("correction", ["holm", "bh"])
+def test_the_chosen_correction_decides_a_breach(correction: Any) -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    y, score, groups = _many_sites()
+    table = disparities("sensitivity", y, score, groups, attribute="site", reference="A",
+                        tolerance=0.02, correction=correction, threshold=0.5)
+    assert table.correction == correction
+    p = np.array([row.p_value for row in table.rows])
+    assert np.all(p[:3] < 0.05) and np.all(p[3:] == 1.0)  # identical data: difference 0
+    assert [row.p_holm for row in table.rows] == pytest.approx(
+        multipletests(p, method="holm")[1], abs=1e-12)
+    assert [row.p_bh for row in table.rows] == pytest.approx(
+        multipletests(p, method="fdr_bh")[1], abs=1e-12)
+    for row in table.rows[:3]:
+        assert row.ratio_ci_high is not None and row.ratio_ci_high < 1 / 1.02
+        assert row.p_holm is not None and row.p_holm > 0.05  # 7 tests: Holm multiplies by ≥ 5
+        assert row.p_bh is not None and row.p_bh < 0.05  # three small p-values share 7/3
+    statuses = [row.band_status for row in table.rows[:3]]
+    if correction == "bh":
+        assert statuses == ["clear_breach"] * 3
+        assert len(table.breaches) == 3
+    else:
+        assert statuses == ["possible_breach"] * 3
+        assert table.breaches == ()
+        reason = table.rows[0].reason
+        assert reason is not None and "not significant after Holm correction across 7" in reason
+
+
+def test_the_p_value_is_a_wald_test_with_the_bootstrap_standard_error() -> None:
+    table = disparities("brier", BRIER_Y, BRIER_SCORE, BRIER_GROUPS, attribute="site",
+                        n_boot=60, seed=3)
+    (row,) = table.rows
+    from scipy import stats
+
+    group, reference = _naive_replicates(BRIER_Y, BRIER_SCORE, BRIER_GROUPS["site"], 3, 60)
+    se = np.std(group - reference, ddof=1)
+    assert row.difference is not None
+    assert row.p_value == pytest.approx(2 * stats.norm.sf(abs(row.difference) / se), rel=1e-9)
+    assert 0 < row.p_value < 1
+    assert row.p_holm == row.p_bh == row.p_value  # one test: no adjustment
+
+
+def test_the_ideal_value_can_stand_in_for_a_reference_group() -> None:
+    table = disparities("oe_ratio", BRIER_Y, BRIER_SCORE, BRIER_GROUPS, attribute="site",
+                        reference="ideal", n_boot=200)
+    assert (table.reference, table.reference_rule) == ("ideal", "ideal")
+    assert [row.group_value for row in table.rows] == ["P", "Q"]
+    for row in table.rows:
+        assert row.reference_metric_value == 1.0
+        assert row.ratio == row.value
+    with pytest.raises(InputError, match="no positive ideal value"):
+        disparities("false_positive_rate", BRIER_Y, BRIER_SCORE, BRIER_GROUPS,
+                    attribute="site", reference="ideal", threshold=0.5)
+    with pytest.raises(InputError, match="correction must be 'holm' or 'bh'"):
+        disparities("brier", BRIER_Y, BRIER_SCORE, BRIER_GROUPS, attribute="site",
+                    correction="bonferroni")  # type: ignore[arg-type]

@@ -11,9 +11,10 @@ import pandas as pd
 
 from assay._version import __version__
 from assay.checks._evaluation import Evaluator
+from assay.checks._fairness import judge_fairness
 from assay.checks._plan import Plan, ThresholdRule
 from assay.checks._run import CheckResult, DataSummary, Run, ScoreSummary
-from assay.checks._specs import ComparisonCheck, MetricCheck
+from assay.checks._specs import Check, ComparisonCheck, FairnessCheck, MetricCheck
 from assay.data import Dataset, Roles
 from assay.errors import InputError, PlanError, UndefinedMetricError
 from assay.metrics import PairedComparison, get_metric, select_threshold
@@ -137,12 +138,13 @@ def _threshold_scores(plan: Plan, data: Dataset) -> dict[str, tuple[str, ...]]:
             for name, scores in owners.items()}
 
 
-def _judge(check: MetricCheck | ComparisonCheck, evaluator: Evaluator,
-           thresholds: dict[str, float]) -> CheckResult:
+def _judge(check: Check, evaluator: Evaluator, thresholds: dict[str, float]) -> CheckResult:
     threshold = (thresholds[check.threshold] if isinstance(check.threshold, str)
                  else check.threshold)
     if isinstance(check, MetricCheck):
         return _judge_metric(check, evaluator, threshold)
+    if isinstance(check, FairnessCheck):
+        return judge_fairness(check, evaluator, threshold)
     return _judge_comparison(check, evaluator, threshold)
 
 

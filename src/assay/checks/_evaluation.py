@@ -32,7 +32,7 @@ from assay.metrics import (
     roc_curve,
     threshold_table,
 )
-from assay.subgroups import metric_by_group
+from assay.subgroups import FairnessAudit, MultiplicityMethod, fairness_audit, metric_by_group
 
 THRESHOLD_GRID = tuple(round(t, 2) for t in np.arange(0.05, 1.0, 0.05))
 
@@ -84,6 +84,20 @@ class Evaluator:
             level=self.settings.level, n_boot=self.settings.n_boot,
             seed=derived_seed(self.settings.seed, "compare", metric, a, b, threshold),
             sample_weight=self.data.weights, **params,
+        )
+
+    def fairness(self, criterion: str, score: str, by: str, *, threshold: float | None,
+                 reference: str | None, tolerance: float,
+                 correction: MultiplicityMethod) -> FairnessAudit:
+        """A named fairness criterion of a score across the groups of ``by``."""
+        columns = list(dict.fromkeys(by.split("*")))
+        return fairness_audit(
+            criterion, self.data.y, self.data.scores[score], self.data.frame[columns],
+            attribute=by, threshold=threshold, reference=reference, tolerance=tolerance,
+            correction=correction, level=self.settings.level, n_boot=self.settings.n_boot,
+            seed=derived_seed(self.settings.seed, "fairness", criterion, score, by, threshold),
+            sample_weight=self.data.weights,
+            small_cell_threshold=self.settings.small_cell_threshold,
         )
 
     def metric_records(

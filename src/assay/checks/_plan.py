@@ -18,7 +18,14 @@ from pydantic import (
 )
 
 from assay._frozen import FROZEN
-from assay.checks._specs import CHECK_TAGS, Check, ComparisonCheck, MetricCheck
+from assay.checks._specs import (
+    CHECK_TAGS,
+    Check,
+    ComparisonCheck,
+    FairnessCheck,
+    MetricCheck,
+    readable_grouping,
+)
 from assay.checks._yaml import load_yaml_with_lines
 from assay.data import Roles, json_fingerprint
 from assay.errors import PlanError
@@ -90,14 +97,14 @@ class Plan(BaseModel):
     @classmethod
     def _groupings(cls, groups: tuple[str, ...]) -> tuple[str, ...]:
         for grouping in groups:
-            parts = grouping.split("*")
-            if any(not part.strip() for part in parts) or len(set(parts)) != len(parts):
-                raise ValueError(f"cannot read grouping {grouping!r}; write 'sex' or 'race*sex'")
+            readable_grouping(grouping)
         return groups
 
     def group_columns(self) -> tuple[str, ...]:
-        """Every column a grouping names, in order of first mention."""
-        return tuple(dict.fromkeys(p for g in self.groups for p in g.split("*")))
+        """Every column a grouping or a fairness check names, in order of first mention."""
+        groupings = [*self.groups,
+                     *(c.by for c in self.checks if isinstance(c, FairnessCheck))]
+        return tuple(dict.fromkeys(p for g in groupings for p in g.split("*")))
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Plan:
@@ -123,7 +130,7 @@ class Plan(BaseModel):
         """Score columns named by the plan's checks and threshold rules."""
         named: set[str] = set()
         for check in self.checks:
-            if isinstance(check, MetricCheck) and check.score:
+            if isinstance(check, MetricCheck | FairnessCheck) and check.score:
                 named.add(check.score)
             if isinstance(check, ComparisonCheck):
                 named |= {check.challenger, check.baseline}

@@ -15,6 +15,7 @@ from assay._frozen import FROZEN
 from assay.checks._plan import Plan
 from assay.data import Roles
 from assay.metrics import Curve, Estimate, IntervalMethod, PairedComparison
+from assay.subgroups import FairnessAudit
 
 Status = Literal["pass", "warn", "fail", "error", "skipped"]
 STATUS_ORDER: tuple[Status, ...] = ("fail", "error", "warn", "pass", "skipped")
@@ -29,7 +30,7 @@ class CheckResult(BaseModel):
     model_config = _FROZEN
 
     id: str
-    kind: Literal["metric", "comparison"]
+    kind: Literal["metric", "comparison", "fairness"]
     title: str
     status: Status
     reason: str
@@ -40,6 +41,7 @@ class CheckResult(BaseModel):
     warning: str | None = None
     estimate: Estimate | None = None
     comparison: PairedComparison | None = None
+    fairness: FairnessAudit | None = None
 
 
 class MetricRecord(BaseModel):

@@ -1,8 +1,8 @@
 """Check specifications: what to measure and the condition it must meet.
 
 Checks are frozen pydantic models; in YAML a check's kind follows from its leading key
-(``metric:`` or ``compare:``), so a plan reads like a protocol. Later capabilities add kinds
-(fairness, drift, quality, genai) to the ``Check`` union.
+(``metric:``, ``compare:`` or ``fairness:``), so a plan reads like a protocol. Later
+capabilities add kinds (robustness, drift, quality, genai) to the ``Check`` union.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pydantic import (
 from assay._frozen import FROZEN
 from assay.checks._conditions import Condition
 from assay.metrics import get_metric
+from assay.subgroups import CRITERIA, FairnessCriterion, MultiplicityMethod
 
 ConditionText = Annotated[
     Condition,
@@ -39,6 +40,14 @@ ThresholdRef = float | str
 """A number on the score's scale, or the name of a threshold defined in the plan."""
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+def readable_grouping(grouping: str) -> str:
+    """``grouping`` when it names one column or a ``*``-joined intersection of distinct ones."""
+    parts = grouping.split("*")
+    if any(not part.strip() for part in parts) or len(set(parts)) != len(parts):
+        raise ValueError(f"cannot read grouping {grouping!r}; write 'sex' or 'race*sex'")
+    return grouping
 
 
 def _known_metric(name: str) -> str:
@@ -154,24 +163,86 @@ class ComparisonCheck(BaseModel):
         return self.id or f"{self.compare}[{self.challenger} vs {self.baseline}]"
 
 
-CHECK_TAGS = {"metric": "metric-check", "compare": "comparison-check"}
+class FairnessCheck(BaseModel):
+    """A named fairness criterion across the groups of one column, judged in the band.
+
+    Each group's metric is compared with the reference's (ratio with a bootstrap interval);
+    a ratio interval outside ``[1/(1+τ), 1+τ]`` that stays significant after the multiplicity
+    correction is a clear breach and fails the check; a possible breach warns (or fails with
+    ``fail_on: possible_breach``).
+
+    Examples
+    --------
+    >>> FairnessCheck(fairness="equal_opportunity", by="race", threshold=0.3).label
+    'equal_opportunity[race]@0.3'
+    """
+
+    model_config = _FROZEN
+
+    fairness: FairnessCriterion = Field(description="the criterion, e.g. equal_opportunity")
+    by: str = Field(description="the grouping column; 'a*b' for an intersection")
+    threshold: ThresholdRef | None = Field(
+        default=None, description="operating threshold, for criteria that read flags")
+    score: str | None = Field(default=None, description="score column; default the first")
+    reference: str | None = Field(
+        default=None, description="'largest', 'best', 'ideal' or a group's value; default "
+        "'ideal' for calibration_within_groups, else 'largest'")
+    tolerance: float = Field(default=0.25, gt=0.0, description="τ of the band [1/(1+τ), 1+τ]")
+    correction: MultiplicityMethod = Field(
+        default="holm", description="the multiplicity correction that decides a breach")
+    fail_on: Literal["clear_breach", "possible_breach"] = "clear_breach"
+    id: str | None = None
+    title: str | None = None
+
+    @field_validator("by")
+    @classmethod
+    def _grouping(cls, by: str) -> str:
+        return readable_grouping(by)
+
+    @model_validator(mode="after")
+    def _threshold_when_needed(self) -> FairnessCheck:
+        needs = CRITERIA[self.fairness].needs_threshold
+        if needs and self.threshold is None:
+            raise ValueError(f"{self.fairness} reads flags: add 'threshold:'")
+        if not needs and self.threshold is not None:
+            raise ValueError(f"{self.fairness} does not use a threshold")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The check's id: given, or built from criterion, grouping, threshold and score."""
+        if self.id:
+            return self.id
+        at = "" if self.threshold is None else f"@{self.threshold}"
+        of = f"[{self.score}]" if self.score else ""
+        return f"{self.fairness}[{self.by}]{at}{of}"
+
+
+CHECK_TAGS = {"metric": "metric-check", "compare": "comparison-check",
+              "fairness": "fairness-check"}
 """The leading key of each check kind in YAML, and the tag of its union member."""
+
+
+_CHECK_CLASSES: dict[type[BaseModel], str] = {
+    MetricCheck: "metric-check", ComparisonCheck: "comparison-check",
+    FairnessCheck: "fairness-check",
+}
 
 
 def _check_kind(data: Any) -> str | None:
     if isinstance(data, dict):
         return next((CHECK_TAGS[key] for key in CHECK_TAGS if key in data), None)
-    if isinstance(data, MetricCheck):
-        return "metric-check"
-    return "comparison-check" if isinstance(data, ComparisonCheck) else None
+    return _CHECK_CLASSES.get(type(data))
 
 
 Check = Annotated[
     Annotated[MetricCheck, Tag("metric-check")]
-    | Annotated[ComparisonCheck, Tag("comparison-check")],
+    | Annotated[ComparisonCheck, Tag("comparison-check")]
+    | Annotated[FairnessCheck, Tag("fairness-check")],
     Discriminator(
         _check_kind,
         custom_error_type="check_kind",
-        custom_error_message="a check starts with 'metric:' or 'compare:'",
+        custom_error_message="a check starts with one of "
+                             + ", ".join(f"'{key}:'" for key in CHECK_TAGS),
     ),
 ]

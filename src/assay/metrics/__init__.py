@@ -35,6 +35,7 @@ from assay.metrics._regression import calibration_in_the_large, mae, r2, rmse
 from assay.metrics._threshold import (
     accuracy,
     f1,
+    false_positive_rate,
     flag_rate,
     lr_negative,
     lr_positive,
@@ -66,6 +67,7 @@ __all__ = [
     "ece",
     "estimate",
     "f1",
+    "false_positive_rate",
     "flag_rate",
     "get_metric",
     "ici",

@@ -6,8 +6,9 @@ likely positive, ``sample_weight`` optional non-negative frequency weights and `
 the operating point (required). TP, FP, FN and TN below are weighted counts.
 
 All of them read one weighted confusion matrix (:func:`assay.metrics._binary.confusion_counts`).
-The proportions (sensitivity, specificity, PPV, NPV, accuracy, flag rate) also register a
-``counts`` function giving the unweighted numerator and denominator for the Wilson interval.
+The proportions (sensitivity, specificity, false positive rate, PPV, NPV, accuracy, flag
+rate) also register a ``counts`` function giving the unweighted numerator and denominator
+for the Wilson interval.
 """
 
 from __future__ import annotations
@@ -141,6 +142,38 @@ _register(
     greater_is_better=True,
     ideal=1.0,
     wilson=lambda c: (c.tn, c.negatives),
+)
+
+
+def false_positive_rate(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    /,
+    *,
+    sample_weight: ArrayLike | None = None,
+    threshold: float,
+) -> float:
+    """False positive rate: the share of non-cases that are flagged (1 − specificity).
+
+    ``FP / (FP + TN)`` with flag ``score >= threshold``; with sensitivity, the second half of
+    the equalized-odds criterion.
+
+    Raises
+    ------
+    UndefinedMetricError
+        With no negative cases.
+    """
+    c = confusion_at(y_true, y_score, sample_weight, threshold)
+    return _ratio(c.fp, c.negatives, "no negative cases")
+
+
+_register(
+    false_positive_rate,
+    "False positive rate",
+    "Share of non-cases flagged (1 - specificity).",
+    greater_is_better=False,
+    ideal=0.0,
+    wilson=lambda c: (c.fp, c.negatives),
 )
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from assay.errors import MissingExtraError
 from assay.reports import _plots
+from assay.reports._fairness import FairnessPart, fairness_intro, fairness_parts
 from assay.reports._format import (
     MISSING,
     format_bounds,
@@ -155,6 +156,8 @@ class Report:
     checks: list[CheckRow]
     scores: list[ScoreSection]
     comparisons: list[ComparisonRow]
+    fairness: list[tuple[Status, FairnessPart]] = field(default_factory=list)
+    fairness_intro: list[str] = field(default_factory=list)
     reading: list[str] = field(default_factory=list)
     threshold_columns: tuple[str, ...] = THRESHOLD_COLUMNS
     css: Any = ""
@@ -230,6 +233,8 @@ def build_report(run: Run, *, css: Any = "") -> Report:
         checks=[_check_row(r) for r in results],
         scores=[_score_section(run, s, i) for i, s in enumerate(_score_summaries(run))],
         comparisons=[_comparison_row(c) for c in run.comparisons],
+        fairness=[(_status(part.status), part) for part in fairness_parts(run)],
+        fairness_intro=fairness_intro(run),
         reading=reading_notes(run),
         css=css,
     )

@@ -110,6 +110,14 @@ def _evidence(result: CheckResult) -> str:
         lines.append(f"difference {c.a} − {c.b}: {format_value(c.difference)} "
                      f"({interval_text(c.ci_low, c.ci_high)}), {p_value_text(c.p_value)} "
                      f"[{c.method}, n = {c.n:,}]")
+    if result.fairness is not None:
+        for table in result.fairness.tables:
+            for row in table.rows:
+                ratio = (f"ratio {format_value(row.ratio)} "
+                         f"({interval_text(row.ratio_ci_low, row.ratio_ci_high)})"
+                         if row.ratio is not None else row.reason or "")
+                lines.append(f"{table.metric} {table.attribute}={row.group_value}: "
+                             f"{row.band_status}, {ratio}")
     if result.condition:
         lines.append(f"condition: {result.condition}")
     if result.warning:

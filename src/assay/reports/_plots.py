@@ -295,7 +295,10 @@ class ForestRow(NamedTuple):
 
 
 def forest_svg(rows: Sequence[ForestRow], *, score: str, metric: str = "AUROC",
-               overall: float | None = None, overall_text: str | None = None) -> str:
+               overall: float | None = None, overall_text: str | None = None,
+               band: tuple[float, float] | None = None, reference_label: str | None = None,
+               clip: tuple[float, float] = (0.0, 1.0), slug: str | None = None,
+               xlabel: str | None = None) -> str:
     """Forest plot: one metric by group, a point and an interval bar per group.
 
     Parameters
@@ -311,6 +314,16 @@ def forest_svg(rows: Sequence[ForestRow], *, score: str, metric: str = "AUROC",
         The metric on all patients, drawn as a vertical reference line, or ``None``.
     overall_text
         The overall value with its interval, formatted, for the legend and description.
+    band
+        A band to shade (a fairness band of ratios), or ``None``.
+    reference_label
+        The legend's words for the dashed line, when it is not "All patients".
+    clip
+        The axis never extends beyond these limits (a proportion lies in 0–1).
+    slug
+        A page-unique name for the plot's element ids; default from the score.
+    xlabel
+        The axis label; default the metric's title.
     """
     labels = [r.label if r.value is not None else f"{r.label}: {r.note or 'not defined'}"
               for r in rows]
@@ -320,12 +333,18 @@ def forest_svg(rows: Sequence[ForestRow], *, score: str, metric: str = "AUROC",
               if v is not None and math.isfinite(v)]
     if overall is not None:
         finite.append(overall)
-    low = max(0.0, min(finite, default=0.5) - 0.05)
-    high = min(1.0, max(finite, default=0.5) + 0.05)
+    if band is not None:
+        finite.extend(band)
+    low = max(clip[0], min(finite, default=0.5) - 0.05)
+    high = min(clip[1], max(finite, default=0.5) + 0.05)
     height = 1.3 + 0.3 * max(len(rows), 1)
     with _figure((6.4, height)) as (figure, axes):
+        if band is not None:
+            axes.axvspan(band[0], band[1], color=COLOURS["band"], alpha=0.35, linewidth=0,
+                         label=f"Band {band[0]:.2f}–{band[1]:.2f}")
         if overall is not None:
-            label = f"All patients: {overall_text}" if overall_text else "All patients"
+            label = reference_label or (f"All patients: {overall_text}" if overall_text
+                                        else "All patients")
             axes.axvline(overall, color=COLOURS["reference"], linestyle="--", linewidth=1.0,
                          label=label)
         for y, r in drawn:
@@ -339,14 +358,17 @@ def forest_svg(rows: Sequence[ForestRow], *, score: str, metric: str = "AUROC",
         axes.set_ylim(-0.7, len(rows) - 0.3)
         axes.set_xlim(low - 0.01, high + 0.01)
         axes.grid(axis="y", visible=False)
-        axes.set_xlabel(f"{metric} (point and interval per group)")
+        axes.set_xlabel(xlabel or f"{metric} (point and interval per group)")
         axes.set_title(f"{metric} by group: {score}")
-        if overall is not None:
-            figure.legend(loc="outside lower center")
+        if overall is not None or band is not None:
+            figure.legend(loc="outside lower center", ncols=2)
         shown = len(drawn)
         reference = (f" The dashed line is the {metric} of all patients, {overall_text}."
                      if overall is not None and overall_text else "")
-        return _svg(figure, slug=f"forest-{_slug(score)}", title=f"{metric} of {score} by group",
+        if band is not None:
+            reference += f" The shaded band runs from {band[0]:.2f} to {band[1]:.2f}."
+        return _svg(figure, slug=slug or f"forest-{_slug(score)}",
+                    title=f"{metric} of {score} by group",
                     description=f"{metric} with its interval for {shown} of {len(rows)} "
                                 f"groups; groups without a value are listed without a "
                                 f"marker.{reference}")

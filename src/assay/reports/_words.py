@@ -156,6 +156,8 @@ def check_sentence(run: Run, result: CheckResult) -> str:
         return f"“{result.title}” could not be evaluated: {_reason(result)}."
     if result.status == "skipped":
         return f"“{result.title}” was skipped: {_reason(result)}."
+    if result.fairness is not None:
+        return f"{result.title}: {result.reason}."
     if result.comparison is not None:
         c = result.comparison
         from assay.checks import ComparisonCheck

@@ -13,6 +13,13 @@ For a metric ``m``, a reference group ``r`` and each other group ``g`` of one at
   pairs the ``i``-th kept replicate of ``g`` with the ``i``-th kept replicate of ``r``; the two
   are independent, so any pairing gives the same distribution.
 
+Each tested row also carries a two-sided p-value of "the metric equals the reference's" (a Wald
+test, ``z = difference / SE`` with the standard deviation of the difference's replicates as
+``SE``), adjusted across the table's tested rows by Holm and by Benjamini–Hochberg. A ratio
+interval entirely outside the band is a ``clear_breach`` only when the p-value adjusted by the
+table's ``correction`` is at most ``1 − level``; otherwise it is a ``possible_breach`` and the
+row's ``reason`` names the correction that decided it.
+
 Seeds are derived from ``seed`` and the group's attribute and value exactly as in
 :func:`assay.subgroups.metric_by_group`, so a group's resamples do not depend on the other
 groups, and the reference group's resamples are the same in every row.
@@ -22,11 +29,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+from scipy import stats
 
 from assay.errors import InputError, UndefinedMetricError
 from assay.metrics import get_metric
@@ -38,6 +46,7 @@ from assay.subgroups._disparity_types import (
     DisparityRow,
     DisparityTable,
 )
+from assay.subgroups._multiplicity import MultiplicityMethod, benjamini_hochberg, holm
 from assay.subgroups._table import _group_seed
 
 __all__ = ["BandStatus", "DisparityRow", "DisparityTable", "disparities"]
@@ -62,6 +71,7 @@ def disparities(
     seed: int = 0,
     sample_weight: ArrayLike | None = None,
     small_cell_threshold: int = 11,
+    correction: MultiplicityMethod = "holm",
     **params: Any,
 ) -> DisparityTable:
     """Difference and ratio of a metric in each group against a reference group, with the band.
@@ -82,14 +92,19 @@ def disparities(
     reference
         ``"largest"``: the group with most patients (first in sorted order on a tie);
         ``"best"``: the group with the best value given the metric's direction (only groups
-        with at least ``small_cell_threshold`` patients and a defined value); otherwise the
-        value of a group.
+        with at least ``small_cell_threshold`` patients and a defined value); ``"ideal"``:
+        the metric's ideal value (an O:E ratio or calibration slope of 1) in place of a group,
+        so every group is judged on its own; otherwise the value of a group.
     tolerance
         ``τ > 0``; the band is ``[1/(1+τ), 1+τ]``.
     level, n_boot, seed, sample_weight
         Interval level, bootstrap replicates per group, base seed and frequency weights.
     small_cell_threshold
         Groups with fewer patients are ``suppressed``: no numbers are reported or judged.
+    correction
+        ``"holm"`` (family-wise error rate) or ``"bh"`` (false discovery rate): the adjusted
+        p-value that must be at most ``1 − level`` for a ratio outside the band to count as a
+        ``clear_breach``. Both adjusted p-values are reported on every tested row.
     **params
         Metric parameters, for example ``threshold``.
 
@@ -115,11 +130,11 @@ def disparities(
     >>> table = disparities("sensitivity", y, score, {"site": site}, attribute="site",
     ...                     reference="A", n_boot=200, threshold=0.5)
     >>> row = table.rows[0]
-    >>> row.group_value, row.value, row.ratio, row.band_status
-    ('B', 0.4, 0.5, 'clear_breach')
+    >>> row.group_value, row.value, row.ratio, row.band_status, row.p_holm < 0.001
+    ('B', 0.4, 0.5, 'clear_breach', True)
     """
     spec = get_metric(metric)
-    _check_settings(tolerance, level, small_cell_threshold)
+    _check_settings(tolerance, level, small_cell_threshold, correction)
     y, score, weights = _arrays(y_true, y_score, sample_weight)
     group_cells = _cells_of(groups, attribute, int(y.shape[0]))
     options: dict[str, Any] = {"n_boot": n_boot, "seed": seed, "params": params}
@@ -128,78 +143,164 @@ def disparities(
         w = None if weights is None else weights[cell.rows]
         return float(spec.fn(y[cell.rows], score[cell.rows], sample_weight=w, **params))
 
-    ref_cell, rule = _reference(spec, group_cells, reference, small_cell_threshold, fn)
-    try:
-        ref_value: float | None = fn(ref_cell)
-    except UndefinedMetricError as exc:
-        raise InputError(
-            f"{spec.name} is undefined in the reference group {ref_cell.group_value!r}: {exc}; "
-            "choose another reference"
-        ) from exc
-    ref_boot, ref_problem = _boot(spec, y, score, weights, ref_cell, options)
-    low_edge, high_edge = 1.0 / (1.0 + tolerance), 1.0 + tolerance
-    alpha = (1 - level) / 2
-
-    def row(cell: Cell) -> DisparityRow:
-        base: dict[str, Any] = {
-            "group_value": cell.group_value,
-            "reference_value": ref_cell.group_value,
-            "n": int(cell.rows.shape[0]),
-        }
-        if base["n"] < small_cell_threshold:
-            reason = f"suppressed: fewer than {small_cell_threshold} patients"
-            return DisparityRow(**base, band_status="suppressed", reason=reason)
-        base["reference_metric_value"] = ref_value
-        try:
-            value = fn(cell)
-        except UndefinedMetricError as exc:
-            return DisparityRow(**base, band_status="undefined", reason=f"in this group: {exc}")
-        assert ref_value is not None
-        base.update(value=value, difference=value - ref_value)
-        if ref_value <= 0:
-            reason = f"no ratio: the reference value is {ref_value:g}, not positive"
-            return DisparityRow(**base, band_status="undefined", reason=reason)
-        base["ratio"] = value / ref_value
-        boot, problem = _boot(spec, y, score, weights, cell, options)
-        if ref_problem is not None or problem is not None:
-            why = f"in the reference group: {ref_problem}" if ref_problem else problem
-            return DisparityRow(**base, band_status="undefined", reason=why)
-        assert boot is not None and ref_boot is not None
-        size = min(boot.size, ref_boot.size)
-        group_reps, ref_reps = boot[:size], ref_boot[:size]
-        differences = group_reps - ref_reps
-        base["difference_ci_low"], base["difference_ci_high"] = _percentile(differences, alpha)
-        positive = ref_reps > 0
-        no_ratio = int(size - np.count_nonzero(positive))
-        if no_ratio > MAX_UNDEFINED_SHARE * size:
-            reason = (
-                f"no ratio interval: the reference value was not positive in {no_ratio} of "
-                f"{size} bootstrap replicates (more than {MAX_UNDEFINED_SHARE:.0%})"
-            )
-            return DisparityRow(**base, band_status="undefined", reason=reason)
-        ratio_low, ratio_high = _percentile(group_reps[positive] / ref_reps[positive], alpha)
-        if low_edge <= ratio_low and ratio_high <= high_edge:
-            status: BandStatus = "within"
-        elif ratio_high < low_edge or ratio_low > high_edge:
-            status = "clear_breach"
-        else:
-            status = "possible_breach"
-        return DisparityRow(
-            **base, ratio_ci_low=ratio_low, ratio_ci_high=ratio_high, band_status=status
+    reference_group = _reference_group(spec, group_cells, reference, small_cell_threshold, fn)
+    if reference_group.cell is not None:
+        reps, problem = _boot(spec, y, score, weights, reference_group.cell, options)
+        reference_group = reference_group._replace(replicates=reps, problem=problem)
+    alpha = 1 - level
+    drafts = [
+        _draft(
+            spec,
+            y,
+            score,
+            weights,
+            cell,
+            reference_group,
+            options,
+            small_cell_threshold,
+            (1.0 / (1.0 + tolerance), 1.0 + tolerance),
+            alpha / 2,
+            fn,
         )
-
+        for cell in group_cells
+        if cell is not reference_group.cell
+    ]
+    tested = [d for d in drafts if d.get("p_value") is not None]
+    p_values = [d["p_value"] for d in tested]
+    for d, p_holm, p_bh in zip(tested, holm(p_values), benjamini_hochberg(p_values), strict=True):
+        d.update(p_holm=float(p_holm), p_bh=float(p_bh))
+        adjusted = d["p_holm"] if correction == "holm" else d["p_bh"]
+        if d["band_status"] == "clear_breach" and adjusted > alpha:
+            d["band_status"] = "possible_breach"
+            d["reason"] = (
+                f"the ratio's interval lies outside the band, but the difference from the "
+                f"reference is not significant after {CORRECTION_NAMES[correction]} correction "
+                f"across {len(tested)} groups (adjusted p = {adjusted:.2g})"
+            )
     return DisparityTable(
         metric=spec.name,
         attribute=attribute,
-        reference=ref_cell.group_value,
-        reference_rule=rule,
+        reference=reference_group.label,
+        reference_n=None if reference_group.cell is None else int(reference_group.cell.rows.size),
+        reference_rule=reference_group.rule,
         tolerance=tolerance,
         level=level,
-        rows=tuple(row(cell) for cell in group_cells if cell is not ref_cell),
+        correction=correction,
+        rows=tuple(DisparityRow(**d) for d in drafts),
     )
 
 
-def _check_settings(tolerance: float, level: float, small_cell_threshold: int) -> None:
+CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini–Hochberg"}
+
+
+class _Reference(NamedTuple):
+    """The reference a table compares with: a group, or the metric's ideal value."""
+
+    label: str
+    rule: Literal["largest", "best", "named", "ideal"]
+    cell: Cell | None
+    value: float
+    replicates: FloatArray | None
+    problem: str | None
+
+
+def _reference_group(
+    spec: MetricSpec,
+    group_cells: list[Cell],
+    reference: str,
+    small_cell_threshold: int,
+    fn: Callable[[Cell], float],
+) -> _Reference:
+    if reference == "ideal":
+        if spec.ideal is None or spec.ideal <= 0:
+            raise InputError(
+                f"{spec.name} has no positive ideal value to compare with; name a reference "
+                "group or use 'largest'"
+            )
+        return _Reference("ideal", "ideal", None, float(spec.ideal), None, None)
+    cell, rule = _reference(spec, group_cells, reference, small_cell_threshold, fn)
+    try:
+        value = fn(cell)
+    except UndefinedMetricError as exc:
+        raise InputError(
+            f"{spec.name} is undefined in the reference group {cell.group_value!r}: {exc}; "
+            "choose another reference"
+        ) from exc
+    return _Reference(cell.group_value, rule, cell, value, None, None)
+
+
+def _draft(
+    spec: MetricSpec,
+    y: NDArray[Any],
+    score: NDArray[Any],
+    weights: FloatArray | None,
+    cell: Cell,
+    ref: _Reference,
+    options: dict[str, Any],
+    small_cell_threshold: int,
+    band: tuple[float, float],
+    tail: float,
+    fn: Callable[[Cell], float],
+) -> dict[str, Any]:
+    """One row's fields, before the multiplicity correction."""
+    n = int(cell.rows.shape[0])
+    base: dict[str, Any] = {"group_value": cell.group_value, "reference_value": ref.label}
+    if n < small_cell_threshold:
+        reason = f"suppressed: fewer than {small_cell_threshold} patients"
+        return {**base, "n": None, "band_status": "suppressed", "reason": reason}
+    base.update(n=n, reference_metric_value=ref.value)
+    try:
+        value = fn(cell)
+    except UndefinedMetricError as exc:
+        return {**base, "band_status": "undefined", "reason": f"in this group: {exc}"}
+    base.update(value=value, difference=value - ref.value)
+    if ref.value <= 0:
+        reason = f"no ratio: the reference value is {ref.value:g}, not positive"
+        return {**base, "band_status": "undefined", "reason": reason}
+    base["ratio"] = value / ref.value
+    boot, problem = _boot(spec, y, score, weights, cell, options)
+    if ref.problem is not None or problem is not None:
+        why = f"in the reference group: {ref.problem}" if ref.problem else problem
+        return {**base, "band_status": "undefined", "reason": why}
+    assert boot is not None
+    # the ideal value is a constant without replicates
+    ref_boot = np.full(boot.size, ref.value) if ref.replicates is None else ref.replicates
+    size = min(boot.size, ref_boot.size)
+    group_reps, ref_reps = boot[:size], ref_boot[:size]
+    differences = group_reps - ref_reps
+    base["difference_ci_low"], base["difference_ci_high"] = _percentile(differences, tail)
+    base["p_value"] = _wald_p(base["difference"], differences)
+    positive = ref_reps > 0
+    no_ratio = int(size - np.count_nonzero(positive))
+    if no_ratio > MAX_UNDEFINED_SHARE * size:
+        reason = (
+            f"no ratio interval: the reference value was not positive in {no_ratio} of "
+            f"{size} bootstrap replicates (more than {MAX_UNDEFINED_SHARE:.0%})"
+        )
+        return {**base, "band_status": "undefined", "reason": reason}
+    low, high = _percentile(group_reps[positive] / ref_reps[positive], tail)
+    if band[0] <= low and high <= band[1]:
+        status: BandStatus = "within"
+    elif high < band[0] or low > band[1]:
+        status = "clear_breach"
+    else:
+        status = "possible_breach"
+    return {**base, "ratio_ci_low": low, "ratio_ci_high": high, "band_status": status}
+
+
+def _wald_p(difference: float, replicates: FloatArray) -> float:
+    """Two-sided p-value of a zero difference, with the bootstrap standard error."""
+    se = float(np.std(replicates, ddof=1)) if replicates.size > 1 else 0.0
+    if se == 0.0:
+        return 1.0 if difference == 0 else 0.0
+    return float(2 * stats.norm.sf(abs(difference) / se))
+
+
+def _check_settings(
+    tolerance: float, level: float, small_cell_threshold: int, correction: str
+) -> None:
+    if correction not in CORRECTION_NAMES:
+        raise InputError(f"correction must be 'holm' or 'bh', got {correction!r}")
     if isinstance(tolerance, bool) or not isinstance(tolerance, int | float):
         raise InputError(f"tolerance must be a number, got {tolerance!r}")
     if not (math.isfinite(tolerance) and tolerance > 0):
