@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 PACKAGES = ["assay", "assay.data", "assay.checks", "assay.metrics", "assay.subgroups",
-            "assay.reports", "assay.datasets", "assay.errors"]
+            "assay.reports", "assay.datasets", "assay.errors", "assay.robustness"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

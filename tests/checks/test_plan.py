@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from assay._demo import example_plan_path
-from assay.checks import ComparisonCheck, MetricCheck, Plan, ThresholdRule
-from assay.checks._specs import CHECK_TAGS
+from assay.checks import Plan, ThresholdRule
+from assay.checks._specs import CHECK_CLASSES, CHECK_TAGS
 from assay.errors import PlanError
 
 DOCS = Path(__file__).parents[2] / "docs"
@@ -23,7 +23,7 @@ def test_example_plan_loads_with_every_kind_of_check() -> None:
     plan = Plan.load(example_plan_path())
     assert plan.roles is not None and plan.roles.target == "readmit_30d"
     kinds = {type(c) for c in plan.checks}
-    assert kinds == {MetricCheck, ComparisonCheck}
+    assert kinds == set(CHECK_CLASSES)
     assert plan.thresholds["referral"] == 0.2
 
 

@@ -223,7 +223,7 @@ CHECK_TAGS = {"metric": "metric-check", "compare": "comparison-check",
 """The leading key of each check kind in YAML, and the tag of its union member."""
 
 
-_CHECK_CLASSES: dict[type[BaseModel], str] = {
+CHECK_CLASSES: dict[type[BaseModel], str] = {  # each check kind and its union tag
     MetricCheck: "metric-check", ComparisonCheck: "comparison-check",
     FairnessCheck: "fairness-check",
 }
@@ -232,7 +232,7 @@ _CHECK_CLASSES: dict[type[BaseModel], str] = {
 def _check_kind(data: Any) -> str | None:
     if isinstance(data, dict):
         return next((CHECK_TAGS[key] for key in CHECK_TAGS if key in data), None)
-    return _CHECK_CLASSES.get(type(data))
+    return CHECK_CLASSES.get(type(data))
 
 
 Check = Annotated[
