@@ -39,9 +39,10 @@ def _row(table: SubgroupTable, group: str | None, value: str | None) -> Subgroup
 def test_public_names_are_pinned() -> None:
     assert assay.subgroups.__all__ == [
         "CRITERIA", "BandStatus", "DisparityRow", "DisparityTable", "FairnessAudit",
-        "FairnessCriterion", "FairnessStatus", "MultiplicityMethod", "SubgroupRow",
-        "SubgroupStatus", "SubgroupTable", "adjust", "benjamini_hochberg", "disparities",
-        "fairness_audit", "holm", "metric_by_group",
+        "FairnessCriterion", "FairnessStatus", "MultiplicityMethod", "SegmentRow",
+        "SegmentTable", "SegmentTest", "SubgroupRow", "SubgroupStatus", "SubgroupTable",
+        "adjust", "benjamini_hochberg", "disparities", "fairness_audit", "holm",
+        "metric_by_group", "weak_segments",
     ]
 
 

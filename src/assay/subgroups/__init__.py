@@ -6,7 +6,8 @@ interval, a ``status`` and the small-cell ``suppressed`` flag. :func:`disparitie
 group with a reference group (difference and ratio with bootstrap intervals) and judges the
 ratio against a fairness band; :func:`fairness_audit` does so for a named criterion
 (demographic parity, equal opportunity, equalized odds, predictive parity, calibration within
-groups, AUROC by group).
+groups, AUROC by group). :func:`weak_segments` searches slices of one or two features for a
+metric significantly worse than in the other patients.
 """
 
 from assay.subgroups._disparities import BandStatus, DisparityRow, DisparityTable, disparities
@@ -18,6 +19,7 @@ from assay.subgroups._fairness import (
     fairness_audit,
 )
 from assay.subgroups._multiplicity import MultiplicityMethod, adjust, benjamini_hochberg, holm
+from assay.subgroups._segments import SegmentRow, SegmentTable, SegmentTest, weak_segments
 from assay.subgroups._table import SubgroupRow, SubgroupStatus, SubgroupTable, metric_by_group
 
 __all__ = [
@@ -29,6 +31,9 @@ __all__ = [
     "FairnessCriterion",
     "FairnessStatus",
     "MultiplicityMethod",
+    "SegmentRow",
+    "SegmentTable",
+    "SegmentTest",
     "SubgroupRow",
     "SubgroupStatus",
     "SubgroupTable",
@@ -38,4 +43,5 @@ __all__ = [
     "fairness_audit",
     "holm",
     "metric_by_group",
+    "weak_segments",
 ]
