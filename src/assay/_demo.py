@@ -52,14 +52,16 @@ def run_demo(out: str | Path, *, n_encounters: int = 20_000, seed: int = 7) -> D
     validation["risk"] = current.predict_proba(validation[features])[:, 1]
     validation["challenger_risk"] = challenger.predict_proba(validation[features])[:, 1]
     keep = ["encounter_id", "patient_id", "discharged_at", "readmit_30d", "risk",
-            "challenger_risk", "charlson_index", "age", "sex", "race_ethnicity", "payer",
-            "language"]
+            "challenger_risk", *features, "sex", "race_ethnicity", "language"]
     data_path = out / "validation.parquet"
     validation[keep].to_parquet(data_path, index=False)
+    model_path = out / "model.joblib"
+    _save(current, model_path)
 
     plan = Plan.load(example_plan_path())
-    run = validate(plan, data_path)
-    written = {"json": out / "run.json", "html": out / "report.html", "junit": out / "junit.xml"}
+    run = validate(plan, data_path, model=current)
+    written = {"json": out / "run.json", "html": out / "report.html", "junit": out / "junit.xml",
+               "model": model_path}
     run.to_json(written["json"])
     run.to_html(written["html"])
     run.to_junit(written["junit"])
@@ -69,9 +71,16 @@ def run_demo(out: str | Path, *, n_encounters: int = 20_000, seed: int = 7) -> D
         f"Validated on {len(validation):,} later encounters "
         f"({int(validation['readmit_30d'].sum()):,} readmissions) with the plan "
         f"'{plan.name}' ({len(plan.checks)} checks).",
-        f"Validation data: {data_path}",
+        f"Validation data: {data_path}; the current model: {model_path}",
     ]
     return DemoOutcome(run=run, files=written, story=story)
+
+
+def _save(model: Any, path: Path) -> None:
+    """Write the fitted model for ``assay validate --model``."""
+    import joblib  # installed with scikit-learn
+
+    joblib.dump(model, path)
 
 
 def _train(training: pd.DataFrame, seed: int) -> tuple[Any, Any]:

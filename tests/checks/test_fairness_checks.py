@@ -144,7 +144,7 @@ def test_plan_errors_name_the_problem(check: str, message: str) -> None:
 def test_a_column_the_data_lacks_is_bad_input(cohort: pd.DataFrame) -> None:
     plan = Plan.from_yaml("name: p\nroles: {target: outcome, score: risk}\nchecks:\n"
                           "  - {fairness: auroc_parity, by: ward}\n")
-    with pytest.raises(InputError, match="groups by column\\(s\\) 'ward'"):
+    with pytest.raises(InputError, match="uses column\\(s\\) 'ward'"):
         validate(plan, cohort)
 
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_serializer, model_validator
 
 from assay.metrics import Estimate
 
@@ -108,3 +108,18 @@ def parse_condition(text: str) -> dict[str, object]:
             + ", ".join(_FIELDS)
         )
     return parsed
+
+
+ConditionText = Annotated[
+    Condition,
+    WithJsonSchema({
+        "type": "string",
+        "description": "e.g. 'ci_low >= 0.75', 'value < 0.2', 'value in [0.8, 1.2]', "
+                       "'ci in [0.8, 1.2]'",
+        "pattern": r"^\s*(value|ci_low|ci_high|ci)\s*(>=|<=|>|<|in)\s*\S.*$",
+    }),
+]
+"""A condition as written in a plan (its JSON Schema is a string)."""
+
+ThresholdRef = float | str
+"""A number on the score's scale, or the name of a threshold defined in the plan."""

@@ -13,17 +13,22 @@ from assay._version import __version__
 from assay.checks._evaluation import Evaluator
 from assay.checks._fairness import judge_fairness
 from assay.checks._plan import Plan, ThresholdRule
+from assay.checks._robustness import judge_metamorphic, judge_robustness
+from assay.checks._robustness_specs import MetamorphicCheck, RobustnessCheck
 from assay.checks._run import CheckResult, DataSummary, Run, ScoreSummary
-from assay.checks._specs import Check, ComparisonCheck, FairnessCheck, MetricCheck
+from assay.checks._segments import judge_segments
+from assay.checks._specs import Check, ComparisonCheck, FairnessCheck, MetricCheck, SegmentCheck
 from assay.data import Dataset, Roles
 from assay.errors import InputError, PlanError, UndefinedMetricError
 from assay.metrics import PairedComparison, get_metric, select_threshold
 from assay.metrics._estimate import format_interval
+from assay.robustness import Model, as_model
 
 logger = logging.getLogger(__name__)
 
 
-def validate(plan: Plan, data: Any, *, roles: Roles | None = None) -> Run:
+def validate(plan: Plan, data: Any, *, roles: Roles | None = None,
+             model: object | None = None) -> Run:
     """Run a plan on data and return the immutable :class:`Run`.
 
     Parameters
@@ -34,6 +39,10 @@ def validate(plan: Plan, data: Any, *, roles: Roles | None = None) -> Run:
         A :class:`~assay.data.Dataset`, or a table or file path read with ``roles``.
     roles
         Column roles when ``data`` is not already a Dataset; defaults to the plan's roles.
+    model
+        The model itself, for robustness and metamorphic checks: a fitted scikit-learn
+        classifier or pipeline, a function returning risks, or an
+        :class:`assay.robustness.Model`. The data must hold the columns it reads.
 
     Raises
     ------
@@ -45,9 +54,9 @@ def validate(plan: Plan, data: Any, *, roles: Roles | None = None) -> Run:
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     dataset = _as_dataset(data, roles or plan.roles)
-    absent = [c for c in plan.group_columns() if c not in dataset.frame.columns]
+    absent = [c for c in plan.columns_used() if c not in dataset.frame.columns]
     if absent:
-        raise InputError(f"{dataset.source}: the plan groups by column(s) "
+        raise InputError(f"{dataset.source}: the plan uses column(s) "
                          f"{', '.join(map(repr, absent))}, which the data does not have")
     missing = sorted(plan.scores_used() - set(dataset.score_names))
     if missing:
@@ -68,7 +77,8 @@ def validate(plan: Plan, data: Any, *, roles: Roles | None = None) -> Run:
     owners = _threshold_scores(plan, dataset)
     per_score = {score: {name: value for name, value in thresholds.items()
                          if score in owners[name]} for score in dataset.score_names}
-    results = tuple(_judge(check, evaluator, thresholds) for check in plan.checks)
+    adapted = None if model is None else as_model(model)
+    results = tuple(_judge(check, evaluator, thresholds, adapted) for check in plan.checks)
     mark = timed("checks", mark)
     overall = evaluator.metric_records(per_score)
     mark = timed("metrics", mark)
@@ -124,10 +134,12 @@ def _threshold_scores(plan: Plan, data: Dataset) -> dict[str, tuple[str, ...]]:
     if data.roles.task != "binary":
         return {name: () for name in plan.thresholds}
     for check in plan.checks:
-        if isinstance(check.threshold, str):
-            owners[check.threshold] |= ({check.challenger, check.baseline}
-                                        if isinstance(check, ComparisonCheck)
-                                        else {check.score or first})
+        if not isinstance(check.threshold, str):
+            continue
+        if isinstance(check, ComparisonCheck):
+            owners[check.threshold] |= {check.challenger, check.baseline}
+        elif isinstance(check, MetricCheck | FairnessCheck | SegmentCheck):
+            owners[check.threshold].add(check.score or first)
     for name, value in plan.thresholds.items():
         if isinstance(value, ThresholdRule):
             owners[name].add(value.score or first)
@@ -138,13 +150,20 @@ def _threshold_scores(plan: Plan, data: Dataset) -> dict[str, tuple[str, ...]]:
             for name, scores in owners.items()}
 
 
-def _judge(check: Check, evaluator: Evaluator, thresholds: dict[str, float]) -> CheckResult:
+def _judge(check: Check, evaluator: Evaluator, thresholds: dict[str, float],
+           model: Model | None) -> CheckResult:
     threshold = (thresholds[check.threshold] if isinstance(check.threshold, str)
                  else check.threshold)
     if isinstance(check, MetricCheck):
         return _judge_metric(check, evaluator, threshold)
     if isinstance(check, FairnessCheck):
         return judge_fairness(check, evaluator, threshold)
+    if isinstance(check, SegmentCheck):
+        return judge_segments(check, evaluator, threshold)
+    if isinstance(check, RobustnessCheck):
+        return judge_robustness(check, evaluator, model, threshold)
+    if isinstance(check, MetamorphicCheck):
+        return judge_metamorphic(check, evaluator, model, threshold)
     return _judge_comparison(check, evaluator, threshold)
 
 

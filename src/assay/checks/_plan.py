@@ -18,12 +18,14 @@ from pydantic import (
 )
 
 from assay._frozen import FROZEN
+from assay.checks._robustness_specs import RobustnessCheck
 from assay.checks._specs import (
     CHECK_TAGS,
     Check,
     ComparisonCheck,
     FairnessCheck,
     MetricCheck,
+    SegmentCheck,
     readable_grouping,
 )
 from assay.checks._yaml import load_yaml_with_lines
@@ -106,6 +108,12 @@ class Plan(BaseModel):
                      *(c.by for c in self.checks if isinstance(c, FairnessCheck))]
         return tuple(dict.fromkeys(p for g in groupings for p in g.split("*")))
 
+    def columns_used(self) -> tuple[str, ...]:
+        """Every data column the plan names besides its roles: groupings, fairness groupings
+        and the features of weak-segment searches."""
+        features = [f for c in self.checks if isinstance(c, SegmentCheck) for f in c.features]
+        return tuple(dict.fromkeys([*self.group_columns(), *features]))
+
     @model_validator(mode="after")
     def _references_resolve(self) -> Plan:
         labels: set[str] = set()
@@ -130,7 +138,7 @@ class Plan(BaseModel):
         """Score columns named by the plan's checks and threshold rules."""
         named: set[str] = set()
         for check in self.checks:
-            if isinstance(check, MetricCheck | FairnessCheck) and check.score:
+            if isinstance(check, MetricCheck | FairnessCheck | SegmentCheck) and check.score:
                 named.add(check.score)
             if isinstance(check, ComparisonCheck):
                 named |= {check.challenger, check.baseline}
@@ -168,6 +176,10 @@ class Plan(BaseModel):
     def to_yaml(self) -> str:
         """The plan as YAML (reads back to an equal plan)."""
         document = self.model_dump(mode="json", exclude_defaults=True)
+        for check, written in zip(self.checks, document.get("checks", []), strict=True):
+            if isinstance(check, RobustnessCheck):  # the kind is a default, yet it is needed
+                kept = check.perturbation.model_dump(mode="json", exclude_defaults=True)
+                written["perturbation"] = {"kind": check.perturbation.kind, **kept}
         return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
     @staticmethod

@@ -15,7 +15,13 @@ from assay._frozen import FROZEN
 from assay.checks._plan import Plan
 from assay.data import Roles
 from assay.metrics import Curve, Estimate, IntervalMethod, PairedComparison
-from assay.subgroups import FairnessAudit
+from assay.robustness import (
+    CounterfactualResult,
+    DegradationCurve,
+    InvarianceResult,
+    MonotonicityResult,
+)
+from assay.subgroups import FairnessAudit, SegmentTable
 
 Status = Literal["pass", "warn", "fail", "error", "skipped"]
 STATUS_ORDER: tuple[Status, ...] = ("fail", "error", "warn", "pass", "skipped")
@@ -30,7 +36,7 @@ class CheckResult(BaseModel):
     model_config = _FROZEN
 
     id: str
-    kind: Literal["metric", "comparison", "fairness"]
+    kind: Literal["metric", "comparison", "fairness", "segments", "robustness", "metamorphic"]
     title: str
     status: Status
     reason: str
@@ -42,6 +48,9 @@ class CheckResult(BaseModel):
     estimate: Estimate | None = None
     comparison: PairedComparison | None = None
     fairness: FairnessAudit | None = None
+    segments: SegmentTable | None = None
+    robustness: DegradationCurve | None = None
+    metamorphic: MonotonicityResult | InvarianceResult | CounterfactualResult | None = None
 
 
 class MetricRecord(BaseModel):

@@ -1,8 +1,9 @@
 """Check specifications: what to measure and the condition it must meet.
 
 Checks are frozen pydantic models; in YAML a check's kind follows from its leading key
-(``metric:``, ``compare:`` or ``fairness:``), so a plan reads like a protocol. Later
-capabilities add kinds (robustness, drift, quality, genai) to the ``Check`` union.
+(``metric:``, ``compare:``, ``fairness:``, ``segments:``, ``robustness:``,
+``metamorphic:``), so a plan reads like a protocol. Later capabilities add kinds (drift,
+quality, genai) to the ``Check`` union.
 """
 
 from __future__ import annotations
@@ -16,28 +17,19 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from assay._frozen import FROZEN
-from assay.checks._conditions import Condition
+from assay.checks._conditions import ConditionText, ThresholdRef
+from assay.checks._robustness_specs import MetamorphicCheck, RobustnessCheck
+from assay.errors import InputError
 from assay.metrics import get_metric
 from assay.subgroups import CRITERIA, FairnessCriterion, MultiplicityMethod
+from assay.subgroups._segments import checked_metric
 
-ConditionText = Annotated[
-    Condition,
-    WithJsonSchema({
-        "type": "string",
-        "description": "e.g. 'ci_low >= 0.75', 'value < 0.2', 'value in [0.8, 1.2]', "
-                       "'ci in [0.8, 1.2]'",
-        "pattern": r"^\s*(value|ci_low|ci_high|ci)\s*(>=|<=|>|<|in)\s*\S.*$",
-    }),
-]
 IntervalChoice = Literal["auto", "delong", "wilson", "bootstrap", "none"]
-ThresholdRef = float | str
-"""A number on the score's scale, or the name of a threshold defined in the plan."""
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -218,14 +210,68 @@ class FairnessCheck(BaseModel):
         return f"{self.fairness}[{self.by}]{at}{of}"
 
 
+class SegmentCheck(BaseModel):
+    """A search for weak segments: slices of one or two features where a metric is
+    significantly worse than in the other patients, with Benjamini–Hochberg control.
+
+    Finding a segment warns by default (a segment is a lead for review, not a verdict), or
+    fails with ``found: fail``; finding none passes.
+
+    Examples
+    --------
+    >>> SegmentCheck(segments="auroc", features=["age", "payer"]).label
+    'weak_segments[auroc]'
+    """
+
+    model_config = _FROZEN
+
+    segments: str = Field(description="auroc, or a proportion such as sensitivity or ppv")
+    features: tuple[str, ...] = Field(min_length=1, description="columns that define slices")
+    threshold: ThresholdRef | None = Field(
+        default=None, description="operating threshold for flag-based metrics")
+    score: str | None = Field(default=None, description="score column; default the first")
+    max_features: Literal[1, 2] = 2
+    n_bins: int = Field(default=4, ge=2, le=20, description="bins of a numeric feature")
+    min_size: int = Field(default=50, ge=1, description="fewest patients in a slice")
+    fdr: float = Field(default=0.05, gt=0, lt=1, description="false discovery rate")
+    max_segments: int = Field(default=10, ge=1, description="segments kept in the run")
+    found: Literal["warn", "fail"] = "warn"
+    id: str | None = None
+    title: str | None = None
+
+    @model_validator(mode="after")
+    def _testable(self) -> SegmentCheck:
+        reads_flags = _known_metric(self.segments) and (
+            get_metric(self.segments).score_kind == "threshold")
+        if reads_flags != (self.threshold is not None):
+            raise ValueError(f"metric {self.segments!r}: 'threshold:' is "
+                             + ("required" if reads_flags else "not used"))
+        try:
+            checked_metric(self.segments, {"threshold": 0.5} if reads_flags else {})
+        except InputError as exc:
+            raise ValueError(str(exc).removeprefix("metric: ")) from None
+        if len(set(self.features)) != len(self.features):
+            raise ValueError("a feature is listed twice")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The check's id: given, or built from the metric, threshold and score."""
+        at = "" if self.threshold is None else f"@{self.threshold}"
+        of = f"[{self.score}]" if self.score else ""
+        return self.id or f"weak_segments[{self.segments}]{at}{of}"
+
+
 CHECK_TAGS = {"metric": "metric-check", "compare": "comparison-check",
-              "fairness": "fairness-check"}
+              "fairness": "fairness-check", "robustness": "robustness-check",
+              "metamorphic": "metamorphic-check", "segments": "segment-check"}
 """The leading key of each check kind in YAML, and the tag of its union member."""
 
 
 CHECK_CLASSES: dict[type[BaseModel], str] = {  # each check kind and its union tag
     MetricCheck: "metric-check", ComparisonCheck: "comparison-check",
-    FairnessCheck: "fairness-check",
+    FairnessCheck: "fairness-check", RobustnessCheck: "robustness-check",
+    MetamorphicCheck: "metamorphic-check", SegmentCheck: "segment-check",
 }
 
 
@@ -238,7 +284,10 @@ def _check_kind(data: Any) -> str | None:
 Check = Annotated[
     Annotated[MetricCheck, Tag("metric-check")]
     | Annotated[ComparisonCheck, Tag("comparison-check")]
-    | Annotated[FairnessCheck, Tag("fairness-check")],
+    | Annotated[FairnessCheck, Tag("fairness-check")]
+    | Annotated[RobustnessCheck, Tag("robustness-check")]
+    | Annotated[MetamorphicCheck, Tag("metamorphic-check")]
+    | Annotated[SegmentCheck, Tag("segment-check")],
     Discriminator(
         _check_kind,
         custom_error_type="check_kind",

@@ -20,6 +20,7 @@ from assay.checks import Plan, Run, Settings, validate
 from assay.cli._render import print_evaluation, print_metrics_catalogue, print_run_summary
 from assay.data import Dataset, Roles
 from assay.errors import InputError, MissingExtraError, PlanError
+from assay.robustness import load_model
 
 app = typer.Typer(
     name="assay",
@@ -120,6 +121,10 @@ def validate_command(
     for_distribution: ShareOpt = False,
     target: TargetOpt = None,
     score: ScoreOpt = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", metavar="FILE|MODULE:NAME",
+        help="The model, for robustness and metamorphic checks: a .joblib/.pkl file "
+             "(trusted files only) or an importable estimator or function.")] = None,
 ) -> None:
     """Run a validation plan; exit 0 when no check fails, 1 when one does, 2 on bad input."""
     plan = Plan.load(plan_path)
@@ -130,7 +135,8 @@ def validate_command(
                                  **({"score": tuple(score)} if score else {})})
     if roles is None:
         raise PlanError(f"{plan_path}: the plan has no 'roles:'; give --target and --score")
-    run = validate(plan, Dataset(data, roles))
+    loaded = None if model is None else load_model(model)
+    run = validate(plan, Dataset(data, roles), model=loaded)
     if for_distribution:
         run = run.for_distribution()
     written = _write_outputs(run, json_path=json_path, html=html, junit=junit)

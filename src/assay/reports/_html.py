@@ -30,6 +30,8 @@ from assay.reports._format import (
     p_value_text,
 )
 from assay.reports._groups import GroupSection, group_section
+from assay.reports._robustness import RobustnessPart, robustness_parts
+from assay.reports._segments import SegmentPart, segment_parts
 from assay.reports._words import (
     PLOT_CAPTIONS,
     STATUS_LABELS,
@@ -158,6 +160,8 @@ class Report:
     comparisons: list[ComparisonRow]
     fairness: list[tuple[Status, FairnessPart]] = field(default_factory=list)
     fairness_intro: list[str] = field(default_factory=list)
+    robustness: list[tuple[Status, RobustnessPart]] = field(default_factory=list)
+    segments: list[tuple[Status, SegmentPart]] = field(default_factory=list)
     reading: list[str] = field(default_factory=list)
     threshold_columns: tuple[str, ...] = THRESHOLD_COLUMNS
     css: Any = ""
@@ -235,6 +239,8 @@ def build_report(run: Run, *, css: Any = "") -> Report:
         comparisons=[_comparison_row(c) for c in run.comparisons],
         fairness=[(_status(part.status), part) for part in fairness_parts(run)],
         fairness_intro=fairness_intro(run),
+        robustness=[(_status(part.status), part) for part in robustness_parts(run)],
+        segments=[(_status(part.status), part) for part in segment_parts(run)],
         reading=reading_notes(run),
         css=css,
     )

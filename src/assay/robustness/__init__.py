@@ -21,7 +21,7 @@ from assay.robustness._metamorphic import (
     invariance,
     monotonicity,
 )
-from assay.robustness._model import Model, as_model
+from assay.robustness._model import Model, as_model, load_model
 from assay.robustness._parse import PERTURBATION_KINDS, Perturbation, perturbation_from_dict
 from assay.robustness._rows import CovariateShift, PrevalenceShift
 from assay.robustness._stress import DegradationCurve, DegradationRow, stress_test
@@ -54,6 +54,7 @@ __all__ = [
     "as_model",
     "counterfactual_flips",
     "invariance",
+    "load_model",
     "monotonicity",
     "perturbation_from_dict",
     "stress_test",

@@ -6,7 +6,10 @@ when fitted by scikit-learn, ``classes_`` and perhaps ``feature_names_in_``).
 
 from __future__ import annotations
 
+import importlib
+import pickle
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -256,3 +259,50 @@ def _positive_column(obj: object, positive_class: Any, label: str) -> int:
             "is not one of them"
         )
     return listed.index(positive_class)
+
+
+def load_model(reference: str | Path) -> Model:
+    """Load a model for robustness checks from a file or an importable name.
+
+    Parameters
+    ----------
+    reference
+        A pickle of a fitted model (``.joblib``, ``.pkl``, ``.pickle``; loaded with joblib
+        when installed, else pickle), or ``package.module:name`` naming an estimator or a
+        function returning risks. Loading a pickle runs code from the file: load only files
+        you trust.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read or the name cannot be imported, naming it.
+    """
+    text = str(reference)
+    path = Path(text)
+    if path.suffix in (".joblib", ".pkl", ".pickle"):
+        if not path.is_file():
+            raise InputError(f"{path}: the model file does not exist")
+        try:
+            loaded = _unpickle(path)
+        except (OSError, ValueError, KeyError, EOFError, AttributeError, ImportError,
+                pickle.UnpicklingError) as exc:
+            raise InputError(f"{path}: cannot load the model ({exc})") from exc
+        return as_model(loaded, name=path.name)
+    module_name, _, attribute = text.partition(":")
+    if not module_name or not attribute:
+        raise InputError(f"model {text!r}: give a .joblib/.pkl file or 'package.module:name'")
+    try:
+        loaded = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise InputError(f"model {text!r}: cannot import it ({exc})") from exc
+    return as_model(loaded, name=attribute)
+
+
+def _unpickle(path: Path) -> object:
+    """The object pickled in ``path``: by joblib when installed, else by pickle."""
+    try:
+        import joblib
+    except ImportError:
+        with path.open("rb") as handle:
+            return pickle.load(handle)  # the user's own model file, see load_model
+    return joblib.load(path)
