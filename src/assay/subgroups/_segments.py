@@ -136,7 +136,7 @@ def weak_segments(
     >>> [(row.description, row.n, round(row.value, 3)) for row in table.rows]
     [('site = C', 1043, 0.502)]
     """
-    spec = _checked_metric(metric, params)
+    spec = checked_metric(metric, params)
     _check_settings(max_features, n_bins, min_size, fdr, small_cell_threshold, max_segments)
     y = as_binary_target(y_true)
     score = as_float_array(y_score, "y_score")
@@ -205,7 +205,7 @@ def weak_segments(
     )
 
 
-def _checked_metric(metric: str, params: Mapping[str, Any]) -> MetricSpec:
+def checked_metric(metric: str, params: Mapping[str, Any]) -> MetricSpec:
     """The metric's spec, if it has a direction, a closed-form test and its parameters."""
     try:
         spec = get_metric(metric)
