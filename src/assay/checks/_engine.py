@@ -82,7 +82,9 @@ def validate(plan: Plan, data: Any, *, roles: Roles | None = None,
     mark = timed("checks", mark)
     overall = evaluator.metric_records(per_score)
     mark = timed("metrics", mark)
-    metrics = (*overall, *evaluator.group_records(overall, plan.groups))
+    broken_down = [r for r in overall
+                   if not plan.group_metrics or r.metric in plan.group_metrics]
+    metrics = (*overall, *evaluator.group_records(broken_down, plan.groups))
     mark = timed("groups", mark)
     comparisons = tuple(evaluator.comparisons())
     mark = timed("comparisons", mark)

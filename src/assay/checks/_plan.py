@@ -30,6 +30,7 @@ from assay.checks._specs import (
 )
 from assay.checks._yaml import load_yaml_with_lines
 from assay.data import Roles, json_fingerprint
+from assay.metrics import get_metric
 from assay.errors import PlanError
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -94,6 +95,19 @@ class Plan(BaseModel):
     groups: tuple[str, ...] = Field(
         default=(), description="break every metric down by these columns; 'a*b' for the "
         "intersection of two (or more) columns")
+
+    group_metrics: tuple[str, ...] = Field(
+        default=(), description="the metrics broken down by group; default every metric")
+
+    @field_validator("group_metrics")
+    @classmethod
+    def _registered_metrics(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        for name in names:
+            try:
+                get_metric(name)
+            except KeyError as exc:
+                raise ValueError(exc.args[0]) from None
+        return names
 
     @field_validator("groups")
     @classmethod

@@ -64,7 +64,10 @@ def segment_parts(run: Run) -> list[SegmentPart]:
                 + (f"; the {shown} with the largest impact are listed" if shown < table.n_found
                    else "")
                 + ". Overlapping slices often describe one region; a segment is a lead for "
-                "clinical review, and its features are not causes.")
+                "clinical review, and its features are not causes."
+                + (" AUROC is also lower in any slice that narrows the range of risk (a "
+                   "slice defined by a strong predictor), even when the model serves its "
+                   "patients as well." if table.metric == "auroc" else ""))
         else:
             sentences.append(f"No slice had {title} significantly below the other patients.")
         rows: list[tuple[str, ...]] = [(row.description, format_count(row.n),
