@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from sklearn.pipeline import Pipeline
 
 import assay.robustness
 from assay.errors import InputError
-from assay.robustness import Model, as_model
+from assay.robustness import Model, as_model, load_model
 
 FRAME = pd.DataFrame({"lactate": [0.8, 1.5, 2.2, 4.0], "sex": ["F", "M", "F", "M"]})
 
@@ -39,6 +40,7 @@ def test_public_names_are_pinned() -> None:
         "as_model",
         "counterfactual_flips",
         "invariance",
+        "load_model",
         "monotonicity",
         "perturbation_from_dict",
         "stress_test",
@@ -161,6 +163,7 @@ def test_model_is_read_only_and_rewrapping_keeps_it() -> None:
 def test_robustness_imports_and_runs_without_scikit_learn() -> None:
     code = """
 import sys
+from pathlib import Path
 sys.modules["sklearn"] = None
 import numpy as np, pandas as pd
 from assay.robustness import stress_test
@@ -174,3 +177,26 @@ print(curve.rows[0].drop > 0)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True"
+
+
+def test_load_model_from_a_file_or_an_importable_name(tmp_path: Path) -> None:
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    frame = pd.DataFrame({"lactate": [0.5, 1.0, 2.0, 4.0], "age": [30.0, 50.0, 70.0, 90.0]})
+    fitted = LogisticRegression().fit(frame, [0, 0, 1, 1])
+    joblib.dump(fitted, tmp_path / "model.joblib")
+    loaded = load_model(tmp_path / "model.joblib")
+    assert loaded.name == "model.joblib"
+    np.testing.assert_array_equal(loaded.predict_risk(frame), fitted.predict_proba(frame)[:, 1])
+    by_name = load_model("assay.datasets:units")  # any importable callable: found, then adapted
+    assert by_name.name == "units"
+    with pytest.raises(InputError, match=r"absent\.pkl: the model file does not exist"):
+        load_model(tmp_path / "absent.pkl")
+    (tmp_path / "broken.pkl").write_bytes(b"not a pickle")
+    with pytest.raises(InputError, match=r"broken\.pkl: cannot load the model"):
+        load_model(tmp_path / "broken.pkl")
+    with pytest.raises(InputError, match="cannot import it"):
+        load_model("assay.nowhere:model")
+    with pytest.raises(InputError, match=r"give a \.joblib/\.pkl file or 'package\.module:name'"):
+        load_model("model")
