@@ -30,8 +30,8 @@ from assay.checks._specs import (
 )
 from assay.checks._yaml import load_yaml_with_lines
 from assay.data import Roles, json_fingerprint
-from assay.metrics import get_metric
 from assay.errors import PlanError
+from assay.metrics import get_metric
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 

@@ -22,10 +22,16 @@ Replicate ``r`` uses its own generator ``Generator(SFC64(SeedSequence(seed, spaw
 replicates are spread over threads, and the first ``B`` replicates are the same whatever
 ``n_boot``. Nothing global is read or changed.
 
-AUROC fast path
----------------
+Fast paths
+----------
 For ``auroc`` with a stratified bootstrap the replicate's value is computed from the draws
-without sorting, by :class:`assay.metrics._bootstrap_auroc.AurocKernel` (see that module).
+without sorting, by :class:`assay.metrics._bootstrap_auroc.AurocKernel` (see that module):
+the same resamples as the generic path, the same values. For ``brier`` the squared errors at
+the drawn positions are summed directly (the same resamples, the same values up to rounding);
+for the threshold metrics on unweighted data the replicate draws the confusion counts
+themselves, which have exactly the distribution the drawn rows give them but are not the
+counts of the generic path's draws for the same seed. These two are described in
+:mod:`assay.metrics._bootstrap_kernels`. ``fast_path=False`` forces the generic path.
 
 References
 ----------
@@ -47,6 +53,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from assay.errors import InputError, UndefinedMetricError
 from assay.metrics._bootstrap_auroc import BLOCK, AurocKernel
+from assay.metrics._bootstrap_kernels import (
+    ConfusionKernel,
+    MeanKernel,
+    confusion_kernel,
+    mean_kernel,
+)
 from assay.metrics._inputs import as_binary_target, as_float_array, as_weights
 from assay.metrics._registry import MetricSpec, get_metric
 
@@ -243,14 +255,27 @@ def _replicates(
     else:
         point = evaluate(weights)
 
+    counting: ConfusionKernel | None = None
+    summing: MeanKernel | None = None
+    if fast_path and kernels is None:  # after the point estimate, which checked the inputs
+        counting = confusion_kernel(spec, y, keys, resampler.strata, weights, params)
+        summing = mean_kernel(spec, y, keys, resampler.strata, weights, params)
+
     def one(r: int) -> FloatArray:
-        draws = resampler.draws(Resampler.generator(seed, r))
+        rng = Resampler.generator(seed, r)
+        if counting is not None:
+            return counting.replicate(rng)
+        draws = resampler.draws(rng)
         if kernels is not None:
             return np.array([k.from_draws(draws[1], draws[0]) for k in kernels])
+        if summing is not None:
+            return summing.from_draws(draws)
         counts = resampler.counts(draws)
         return evaluate(counts if weights is None else counts * weights)
 
-    values, reasons = _run(one, n_boot, len(arrays), _threads(n_threads, n))
+    # drawing the cell counts takes microseconds: threads would only contend for the GIL
+    threads = 1 if counting is not None and n_threads is None else _threads(n_threads, n)
+    values, reasons = _run(one, n_boot, len(arrays), threads)
     undefined = ~np.isfinite(values).all(axis=1)
     n_undefined = int(undefined.sum())
     if n_undefined > max_undefined_share * n_boot:

@@ -182,8 +182,11 @@ def bootstrap_metric(
         Worker threads; by default up to 8 for 20,000 rows or more. The numbers do not depend
         on it.
     fast_path
-        Use the exact AUROC fast path when it applies (stratified, any weights). ``False``
-        forces the generic path, which gives the same replicates for the same seed.
+        Use the exact fast paths when they apply: AUROC (stratified, any weights) and Brier
+        score draw the same resamples as the generic path and give the same replicates for
+        the same seed; threshold metrics on unweighted data draw each replicate's confusion
+        counts directly, the same distribution with other numbers for a seed. ``False``
+        forces the generic path.
     **params
         Metric parameters, for example ``threshold``.
 
