@@ -264,3 +264,44 @@ def test_groups_partition_the_rows_and_match_estimate(
             assert row.value == estimate("brier", y[mask], score[mask], ci="none").value
         else:
             assert row.status == "empty"
+
+
+def test_groups_are_tested_against_the_other_patients_with_holm_and_bh() -> None:
+    from scipy.stats import fisher_exact
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    site = rng.choice(["A", "B", "C", "D"], n)
+    risk = rng.uniform(0.05, 0.95, n)
+    y = (rng.random(n) < risk).astype(int)
+    risk = np.where((site == "D") & (y == 1), risk * 0.5, risk)  # D's cases flagged less
+    groups = {"site": site, "sex": rng.choice(["F", "M"], n)}
+    table = metric_by_group("sensitivity", y, risk, groups, ci="none", threshold=0.5)
+    tested = [row for row in table.rows if row.group is not None]
+    assert table.rows[0].p_value is None  # the overall row is not tested
+    for row in tested:
+        rows = groups[row.group] == row.group_value  # type: ignore[index]
+        flagged = (risk >= 0.5) & (y == 1)
+        inside = [int(flagged[rows].sum()), int((y[rows] == 1).sum() - flagged[rows].sum())]
+        rest = [int(flagged[~rows].sum()), int((y[~rows] == 1).sum() - flagged[~rows].sum())]
+        tails = [fisher_exact([inside, rest], alternative=side)[1] for side in ("less", "greater")]
+        assert row.p_value == pytest.approx(min(1.0, 2 * min(tails)), rel=1e-9)
+    p = [row.p_value for row in tested]
+    assert [row.p_holm for row in tested] == pytest.approx(multipletests(p, method="holm")[1])
+    assert [row.p_bh for row in tested] == pytest.approx(multipletests(p, method="fdr_bh")[1])
+    d = next(row for row in tested if row.group_value == "D")
+    assert d.p_holm is not None and d.p_holm < 0.001
+
+
+def test_metrics_without_a_closed_form_test_carry_no_p_value() -> None:
+    table = metric_by_group("brier", Y, SCORE, GROUPS, ci="none")
+    assert all(row.p_value is None for row in table.rows)
+
+
+def test_suppressed_groups_hide_their_p_values_when_shared() -> None:
+    table = metric_by_group("auroc", Y, SCORE, GROUPS, small_cell_threshold=10, ci="none")
+    south = _row(table, "site", "south")
+    shared = _row(table.for_distribution(), "site", "south")
+    assert south.suppressed and south.p_value is not None
+    assert (shared.p_value, shared.p_holm, shared.p_bh) == (None, None, None)

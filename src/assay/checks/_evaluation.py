@@ -157,7 +157,8 @@ class Evaluator:
                     level=row.level, method=row.method, n=row.n or 0,
                     n_events=row.n_positive, status=row.status,
                     reason=row.reason, group=row.group, group_value=row.group_value,
-                    suppressed=row.suppressed))
+                    suppressed=row.suppressed, p_value=row.p_value, p_holm=row.p_holm,
+                    p_bh=row.p_bh))
         return records
 
     def _measure(self, spec: MetricSpec, score: str, threshold: float | None) -> MetricRecord:

@@ -75,6 +75,10 @@ class MetricRecord(BaseModel):
     group_value: str | None = None
     suppressed: bool = Field(
         default=False, description="fewer patients than the small-cell threshold")
+    p_value: float | None = Field(
+        default=None, description="group vs the other patients, two-sided (AUROC, proportions)")
+    p_holm: float | None = None
+    p_bh: float | None = None
 
     @property
     def estimate(self) -> Estimate | None:
@@ -183,7 +187,8 @@ class Run(BaseModel):
         other groups from the total) is not prevented."""
         threshold = self.plan.settings.small_cell_threshold
         hidden = {"n": None, "n_events": None, "value": None, "ci_low": None, "ci_high": None,
-                  "method": None, "reason": f"suppressed: fewer than {threshold} patients"}
+                  "method": None, "reason": f"suppressed: fewer than {threshold} patients",
+                  "p_value": None, "p_holm": None, "p_bh": None}
         metrics = tuple(r.model_copy(update=hidden) if r.suppressed else r for r in self.metrics)
         return self.model_copy(update={"metrics": metrics, "redacted": True})
 

@@ -76,17 +76,25 @@ class RestComparison:
         rest_value = (self.totals[0] - successes) / (self.totals[1] - trials)
         return successes / trials, rest_value, (float(successes), float(trials))
 
-    def p_values(self, statistics: list[tuple[float, float]]) -> FloatArray:
-        """One-sided p-values of the slices being worse than the rest."""
+    def p_values(
+        self, statistics: list[tuple[float, float]], *, two_sided: bool = False
+    ) -> FloatArray:
+        """One-sided p-values of the slices being worse than the rest; with ``two_sided``,
+        of the slices differing from the rest either way (the DeLong z-test's two tails;
+        Fisher's test by doubling the smaller tail)."""
         values = np.array(statistics, dtype=np.float64).reshape(-1, 2)
         if self.kind == "delong":
-            return np.asarray(stats.norm.sf(values[:, 0]), dtype=np.float64)
+            z = values[:, 0]
+            p = 2 * stats.norm.sf(np.abs(z)) if two_sided else stats.norm.sf(z)
+            return np.minimum(np.asarray(p, dtype=np.float64), 1.0)
         successes, trials = values[:, 0], values[:, 1]
         margins = (self.totals[1], self.totals[0], trials)
-        if self.sign > 0:  # too few successes in the slice
-            p = stats.hypergeom.cdf(successes, *margins)
+        fewer = stats.hypergeom.cdf(successes, *margins)  # too few successes in the slice
+        more = stats.hypergeom.sf(successes - 1, *margins)
+        if two_sided:
+            p = 2 * np.minimum(fewer, more)
         else:
-            p = stats.hypergeom.sf(successes - 1, *margins)
+            p = fewer if self.sign > 0 else more
         return np.minimum(np.asarray(p, dtype=np.float64), 1.0)
 
     def _counts(self, rows: IntArray) -> tuple[int, int]:

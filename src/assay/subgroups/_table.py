@@ -9,13 +9,14 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from assay._frozen import FROZEN
 from assay.errors import InputError, UndefinedMetricError
 from assay.metrics import Estimate, IntervalChoice, IntervalMethod, estimate, get_metric
-from assay.metrics._inputs import as_binary_target
+from assay.metrics._inputs import as_binary_target, as_float_array
+from assay.metrics._registry import MetricSpec
 from assay.subgroups._cells import (
     Cell,
     GroupValues,
@@ -23,6 +24,8 @@ from assay.subgroups._cells import (
     check_intersections,
     read_attributes,
 )
+from assay.subgroups._multiplicity import benjamini_hochberg, holm
+from assay.subgroups._segment_tests import RestComparison
 
 __all__ = ["SubgroupRow", "SubgroupStatus", "SubgroupTable", "metric_by_group"]
 
@@ -60,6 +63,14 @@ class SubgroupRow(BaseModel):
         Why the row has no value (or why its numbers are hidden), in plain words.
     suppressed
         ``True`` when the group has fewer than the table's ``small_cell_threshold`` patients.
+    p_value
+        Two-sided p-value of "the metric is the same in this group as in the other patients"
+        (AUROC: DeLong z-test; proportions: Fisher's exact test, see
+        :mod:`assay.subgroups._segments`); ``None`` for the overall row, for other metrics,
+        for non-integer weights, and when the metric is undefined in the group or the rest.
+    p_holm, p_bh
+        ``p_value`` adjusted across all the table's tested groups by Holm (family-wise error
+        rate) and by Benjamini–Hochberg (false discovery rate).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -76,6 +87,9 @@ class SubgroupRow(BaseModel):
     status: SubgroupStatus
     reason: str | None = None
     suppressed: bool
+    p_value: float | None = None
+    p_holm: float | None = None
+    p_bh: float | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> SubgroupRow:
@@ -166,6 +180,9 @@ class SubgroupTable(BaseModel):
             "ci_high": None,
             "method": None,
             "reason": reason,
+            "p_value": None,
+            "p_holm": None,
+            "p_bh": None,
         }
         rows = tuple(
             row.model_copy(update=hidden) if row.suppressed else row for row in self.rows
@@ -283,7 +300,10 @@ def metric_by_group(
             return SubgroupRow(**base, status="undefined", reason=reason)
         return _ok_row(base, result)
 
-    table_rows = [row(None)] + [row(cell) for cell in cells(attributes, crossed)]
+    group_cells = cells(attributes, crossed)
+    table_rows = [row(None)] + [row(cell) for cell in group_cells]
+    if spec.task == "binary" and spec.interval in ("delong", "wilson"):
+        table_rows = _versus_rest(spec, y, score, weights, params, table_rows, group_cells)
     return SubgroupTable(
         metric=spec.name,
         params=params,
@@ -322,3 +342,39 @@ def _undefined_reason(
     except UndefinedMetricError as metric_error:
         return str(metric_error)
     return f"no confidence interval: {error}"
+
+
+def _versus_rest(
+    spec: MetricSpec,
+    y: ArrayLike,
+    score: ArrayLike,
+    weights: NDArray[np.float64] | None,
+    params: Mapping[str, Any],
+    table_rows: list[SubgroupRow],
+    group_cells: list[Cell],
+) -> list[SubgroupRow]:
+    """The rows with each group tested against the other patients, Holm and BH adjusted."""
+    if weights is not None and not np.array_equal(weights, np.round(weights)):
+        return table_rows  # the tests count a row of weight k as k patients
+    target, values = as_binary_target(y), as_float_array(score, "y_score")
+    order = np.argsort(values, kind="stable")
+    place = np.empty_like(order)
+    place[order] = np.arange(order.shape[0])
+    tester = RestComparison(spec, target[order], values[order],
+                            None if weights is None else weights[order], params)
+    tested: list[tuple[int, tuple[float, float]]] = []
+    for index, cell in enumerate(group_cells, start=1):
+        if table_rows[index].status != "ok":
+            continue
+        result = tester.test(np.sort(place[cell.rows]))
+        if result is not None:
+            tested.append((index, result[2]))
+    if not tested:
+        return table_rows
+    p = tester.p_values([statistic for _, statistic in tested], two_sided=True)
+    rows = list(table_rows)
+    for (index, _), raw, by_holm, by_bh in zip(tested, p, holm(p), benjamini_hochberg(p),
+                                               strict=True):
+        rows[index] = rows[index].model_copy(
+            update={"p_value": float(raw), "p_holm": float(by_holm), "p_bh": float(by_bh)})
+    return rows
