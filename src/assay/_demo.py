@@ -13,6 +13,7 @@ import pandas as pd
 from assay.checks import Plan, Run, validate
 from assay.datasets import make_inpatient_cohort
 from assay.errors import MissingExtraError
+from assay.robustness import as_model
 
 TRAINING_MONTHS = 6
 NUMERIC = [
@@ -59,7 +60,7 @@ def run_demo(out: str | Path, *, n_encounters: int = 20_000, seed: int = 7) -> D
     _save(current, model_path)
 
     plan = Plan.load(example_plan_path())
-    run = validate(plan, data_path, model=current)
+    run = validate(plan, data_path, model=as_model(current, name=model_path.name))
     written = {"json": out / "run.json", "html": out / "report.html", "junit": out / "junit.xml",
                "model": model_path}
     run.to_json(written["json"])

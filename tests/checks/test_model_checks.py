@@ -160,3 +160,14 @@ def test_plan_errors_name_the_problem(check: str, message: str) -> None:
 def test_a_robustness_plan_writes_back_to_an_equal_plan() -> None:
     plan = Plan.from_yaml(PLAN)
     assert Plan.from_yaml(plan.to_yaml()) == plan
+
+
+def test_summary_sentences_describe_the_drop_and_the_share_moved(run: Run) -> None:
+    from assay.reports._html import build_report
+
+    problems = build_report(run).problems
+    drop = next(s for s in problems if s.startswith("Drop in AUROC"))
+    assert "the drop (positive means worse) was" in drop
+    assert "the plan requires the estimate of the drop to be at most 0.01" in drop
+    moved = next(s for s in problems if s.startswith("Risk decreasing in lactate"))
+    assert "of the share of patients to be at most 0" in moved

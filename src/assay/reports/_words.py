@@ -156,8 +156,18 @@ def check_sentence(run: Run, result: CheckResult) -> str:
         return f"“{result.title}” could not be evaluated: {_reason(result)}."
     if result.status == "skipped":
         return f"“{result.title}” was skipped: {_reason(result)}."
-    if result.fairness is not None:
+    if result.fairness is not None or result.segments is not None:
         return f"{result.title}: {result.reason}."
+    if result.robustness is not None and result.estimate is not None:
+        drop = format_interval(result.estimate, level=result.estimate.level)
+        measured = f"{result.title}: the drop (positive means worse) was {drop}"
+        requirement = _requirement(result, result.estimate.level, of=" of the drop")
+        return f"{measured}; {requirement}."
+    if result.metamorphic is not None and result.estimate is not None:
+        summary = result.metamorphic.summary().rstrip(".")
+        requirement = _requirement(result, result.estimate.level,
+                                   of=" of the share of patients")
+        return f"{result.title}: {summary}; {requirement}."
     if result.comparison is not None:
         c = result.comparison
         from assay.checks import ComparisonCheck
