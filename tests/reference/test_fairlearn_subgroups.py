@@ -3,7 +3,7 @@
 Data: the RHC study (5,735 critically ill adults, survset's ``rhc``). Outcome: death within 30
 days of admission. Score: a logistic regression on age, APS, coma score and vital signs, fitted
 on even patient ids and scored on the odd ones (2,867 patients). Groups: race (white, black,
-other), sex, and race × sex. fairlearn is given the matching scikit-learn metric functions;
+other), sex, age band (under 50, 50–64, 65–79, 80 and over), and race × sex. fairlearn is given the matching scikit-learn metric functions;
 every group's value must agree to 1e-9, unweighted and with continuous weights.
 """
 
@@ -56,6 +56,8 @@ def rhc() -> Cohort:
         {
             "race": frame.loc[~train, "fac_race"].astype(str).to_numpy(),
             "sex": frame.loc[~train, "fac_sex"].astype(str).to_numpy(),
+            "age_band": pd.cut(frame.loc[~train, "num_age"], [0, 50, 65, 80, 200], right=False,
+                               labels=["<50", "50-64", "65-79", "80+"]).astype(str).to_numpy(),
         }
     )
     weight = np.random.default_rng(7).uniform(0.2, 3.0, size=p.size)
@@ -90,6 +92,7 @@ def test_the_data_has_what_the_test_claims(rhc: Cohort) -> None:
     assert rhc.y.size == 2867
     assert sorted(rhc.groups["race"].unique()) == ["black", "other", "white"]
     assert sorted(rhc.groups["sex"].unique()) == ["Female", "Male"]
+    assert sorted(rhc.groups["age_band"].unique()) == ["50-64", "65-79", "80+", "<50"]
     assert 0.1 < rhc.y.mean() < 0.4 and 0.1 < _flag(rhc.p).mean() < 0.9
 
 
@@ -109,6 +112,7 @@ def test_per_group_values_match_fairlearn(
     for group, features in [
         ("race", rhc.groups["race"]),
         ("sex", rhc.groups["sex"]),
+        ("age_band", rhc.groups["age_band"]),
         ("race*sex", rhc.groups[["race", "sex"]]),
     ]:
         frame = fairlearn_metrics.MetricFrame(
