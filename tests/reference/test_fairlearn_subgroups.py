@@ -3,8 +3,9 @@
 Data: the RHC study (5,735 critically ill adults, survset's ``rhc``). Outcome: death within 30
 days of admission. Score: a logistic regression on age, APS, coma score and vital signs, fitted
 on even patient ids and scored on the odd ones (2,867 patients). Groups: race (white, black,
-other), sex, age band (under 50, 50–64, 65–79, 80 and over), and race × sex. fairlearn is given the matching scikit-learn metric functions;
-every group's value must agree to 1e-9, unweighted and with continuous weights.
+other), sex, age band (under 50, 50–64, 65–79, 80 and over), and race × sex. fairlearn is
+given the matching scikit-learn metric functions; every group's value must agree to 1e-9,
+unweighted and with continuous weights.
 """
 
 from __future__ import annotations
