@@ -206,3 +206,13 @@ def test_undefined_cell_shows_its_reason(grouped_run: Run) -> None:
     row = next(r for r in parser.tables[caption] if r[0] == "F")
     assert row[4] == "—"
     assert row[-1] == "PPV at 0.30 “operating”: nobody was flagged"
+
+
+def test_a_forest_plot_for_each_metric_column(grouped_run: Run, grouped_html: str) -> None:
+    titles = re.findall(r'<title id="(forest-risk[^"]*)-title">([^<]*)</title>', grouped_html)
+    slugs = [slug for slug, _ in titles]
+    assert slugs[0] == "forest-risk"
+    assert "forest-risk-sensitivity" in slugs and "forest-risk-oe_ratio" in slugs
+    assert len(slugs) == len(set(slugs))  # ids unique on the page
+    for _, title in titles:
+        assert title.endswith("of risk by group")

@@ -2,7 +2,7 @@
 
 Built from the Run's group metric records alone. A few key metrics per group (AUROC; at the
 first named threshold of the score sensitivity, PPV and flag rate; the observed/expected ratio
-for probability scores) with their intervals, and a forest plot of AUROC by group.
+for probability scores) with their intervals, and a forest plot of each by group.
 
 Small cells: the HTML report is a distributable output, so a group marked ``suppressed`` shows
 no count and no number, whether or not the Run was prepared with ``for_distribution()``.
@@ -56,8 +56,8 @@ class GroupSection:
     sentences: list[str]
     columns: tuple[str, ...]
     tables: list[GroupTable]
-    forest: Any
-    forest_caption: str
+    forests: list[tuple[Any, str]]
+    """One forest plot per metric column, each with its caption."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,6 @@ def _sentences(tables: list[GroupTable], small: int, score: str) -> list[str]:
 
 def group_section(run: Run, summary: ScoreSummary) -> GroupSection | None:
     """The "By group" view of one score, or None when the run has no group records for it."""
-    from markupsafe import Markup
 
     records = [r for r in run.group_metrics if r.score == summary.name]
     if not records:
@@ -164,7 +163,7 @@ def group_section(run: Run, summary: ScoreSummary) -> GroupSection | None:
         assert r.group is not None
         by_group.setdefault(r.group, {}).setdefault(r.group_value or "", []).append(r)
     tables = []
-    forest_rows: list[_plots.ForestRow] = []
+    forest_rows: dict[str, list[_plots.ForestRow]] = {c.title: [] for c in columns}
     for grouping, values in by_group.items():
         rows = [_row(_label(value), group, columns, small) for value, group in values.items()]
         tables.append(GroupTable(
@@ -173,24 +172,42 @@ def group_section(run: Run, summary: ScoreSummary) -> GroupSection | None:
                     f"with fewer than {small} patients are suppressed"))
         for row, group in zip(rows, values.values(), strict=True):
             label = f"{_label(grouping)} = {row.label}"
-            auroc = _find(group, _Column("auroc", None, "AUROC"))
-            if row.suppressed:
-                forest_rows.append(_plots.ForestRow(label, None, note="suppressed"))
-            elif auroc is not None and auroc.status == "ok" and auroc.value is not None:
-                forest_rows.append(_plots.ForestRow(label, auroc.value, auroc.ci_low,
-                                                    auroc.ci_high))
-            elif auroc is not None:
-                forest_rows.append(_plots.ForestRow(label, None, note="not defined"))
-    forest = None
-    if forest_rows and any(r.value is not None for r in forest_rows):
-        overall = next((r for r in run.overall_metrics if r.score == summary.name
-                        and r.metric == "auroc" and r.status == "ok"), None)
-        forest = Markup(_plots.forest_svg(
-            forest_rows, score=summary.name, overall=overall.value if overall else None,
-            overall_text=format_interval(overall) if overall else None))
-    caption = ("AUROC of each group with its CI (squares and bars); the dashed line is the "
-               "AUROC of all patients. Suppressed groups and groups where AUROC is not defined "
-               "are listed without a marker.")
+            for column in columns:
+                found = _find(group, column)
+                if row.suppressed:
+                    forest_rows[column.title].append(
+                        _plots.ForestRow(label, None, note="suppressed"))
+                elif found is not None and found.status == "ok" and found.value is not None:
+                    forest_rows[column.title].append(_plots.ForestRow(
+                        label, found.value, found.ci_low, found.ci_high))
+                elif found is not None:
+                    forest_rows[column.title].append(
+                        _plots.ForestRow(label, None, note="not defined"))
+    forests = [_forest(run, summary, column, forest_rows[column.title]) for column in columns]
     return GroupSection(sentences=_sentences(tables, small, summary.name),
                         columns=tuple(c.title for c in columns), tables=tables,
-                        forest=forest, forest_caption=caption)
+                        forests=[f for f in forests if f is not None])
+
+
+def _forest(run: Run, summary: ScoreSummary, column: _Column,
+            rows: list[_plots.ForestRow]) -> tuple[Any, str] | None:
+    """One metric's forest plot by group, with the value of all patients as the dashed line,
+    and its caption; ``None`` when no group has a value."""
+    from markupsafe import Markup
+
+    if not any(r.value is not None for r in rows):
+        return None
+    overall = next((r for r in run.overall_metrics if r.score == summary.name
+                    and r.metric == column.metric and _same(r.threshold, column.threshold)
+                    and r.status == "ok"), None)
+    slug = f"forest-{_plots._slug(summary.name)}" + (
+        "" if column.metric == "auroc" else f"-{column.metric}")
+    svg = _plots.forest_svg(
+        rows, score=summary.name, metric=column.title, slug=slug,
+        overall=overall.value if overall else None,
+        overall_text=format_interval(overall) if overall else None,
+        clip=(0.0, 1.0) if column.metric != "oe_ratio" else (0.0, 10.0))
+    caption = (f"{column.title} of each group with its CI (squares and bars); the dashed line "
+               "is the value of all patients. Suppressed groups and groups where it is not "
+               "defined are listed without a marker.")
+    return Markup(svg), caption
