@@ -60,15 +60,15 @@ def judge_metamorphic(check: MetamorphicCheck, evaluator: Evaluator, model: Mode
                       threshold: float | None) -> CheckResult:
     """The share of patients whose risk (or flag) moved against the expectation."""
     frame, level = evaluator.data.frame, evaluator.settings.level
-    titles = {
-        "monotonicity": f"Risk {check.direction} in {check.feature}",
-        "invariance": f"Risk unchanged by {', '.join(check.features)}",
-        "counterfactual_flips": f"Flags unchanged when {check.attribute} is changed"
-                                f" (threshold {threshold:g})" if threshold is not None else "",
-    }
+    if check.metamorphic == "monotonicity":
+        title = f"Risk {check.direction} in {check.feature}"
+    elif check.metamorphic == "invariance":
+        title = f"Risk unchanged by {', '.join(check.features)}"
+    else:
+        title = f"Flags unchanged when {check.attribute} is changed (threshold {threshold:g})"
     common: dict[str, Any] = dict(
         id=check.label, kind="metamorphic", metric=check.metamorphic, threshold=threshold,
-        title=check.title or titles[check.metamorphic], condition=str(check.condition),
+        title=check.title or title, condition=str(check.condition),
     )
     if model is None:
         return CheckResult(status="error", reason=f"this check {NO_MODEL}", **common)
