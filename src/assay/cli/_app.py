@@ -29,6 +29,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+db_app = typer.Typer(help="The store's database: apply or revert schema migrations.",
+                     no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
@@ -178,6 +183,67 @@ def schema(
         errors.print(f"error: unknown schema {what!r}; the only one is 'plan'")
         raise typer.Exit(2)
     console.print_json(json.dumps(Plan.json_schema()))
+
+
+UrlOpt = Annotated[str | None, typer.Option(
+    "--url", help="Database URL (default: ASSAY_DATABASE_URL, else ./.assay/assay.db).")]
+
+
+@db_app.command("upgrade")
+@exits_2_on_bad_input
+def db_upgrade(url: UrlOpt = None) -> None:
+    """Apply the schema migrations up to the newest."""
+    from assay.store import Store
+
+    store = Store.open(url, check_schema=False)
+    try:
+        before = store.current_revision()
+        store.upgrade()
+        console.print(f"{store.safe_url}: schema {before or 'empty'} → {store.current_revision()}")
+    finally:
+        store.close()
+
+
+@db_app.command("downgrade")
+@exits_2_on_bad_input
+def db_downgrade(
+    to: Annotated[str, typer.Option("--to", help="Target revision ('base' for empty, "
+                                                 "'-1' for one step back).")],
+    url: UrlOpt = None,
+) -> None:
+    """Revert the schema migrations down to a revision."""
+    from alembic.util import CommandError
+
+    from assay.store import Store
+
+    store = Store.open(url, check_schema=False)
+    try:
+        before = store.current_revision()
+        store.downgrade(to)
+        console.print(f"{store.safe_url}: schema {before or 'empty'} → "
+                      f"{store.current_revision() or 'empty'}")
+    except CommandError as exc:
+        raise InputError(f"--to {to!r}: {exc}") from exc
+    finally:
+        store.close()
+
+
+@audit_app.command("verify")
+@exits_2_on_bad_input
+def audit_verify(url: UrlOpt = None) -> None:
+    """Recompute the audit hash chain: exit 0 when intact, 1 naming the first broken event."""
+    from assay.store import Store
+
+    store = Store.open(url)
+    try:
+        verification = store.verify_audit()
+    finally:
+        store.close()
+    if verification.ok:
+        console.print(f"audit chain intact: {verification.n_events} events")
+        raise typer.Exit(0)
+    errors.print(f"audit chain broken: {verification.reason}", soft_wrap=True)
+    raise typer.Exit(1)
 
 
 def _write_outputs(run: Run, **paths: Path | None) -> dict[str, Path]:
