@@ -71,10 +71,21 @@ def _loads(text: str) -> dict[str, Any]:
     return loaded
 
 
+def _as_administrator(connection: sa.Connection) -> None:
+    """Turn off the append-only triggers in this transaction, as only an administrator can:
+    a PostgreSQL superuser's replica mode, or dropping the triggers of a SQLite file."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        return
+    for name in ("audit_events_no_update", "audit_events_no_delete", "audit_head_no_delete"):
+        connection.execute(sa.text(f"DROP TRIGGER IF EXISTS {name}"))
+
+
 def _tamper(store: Store, rng: random.Random, n_events: int) -> tuple[str, int]:
     """One random edit, deletion or swap done in SQL; returns it and the first broken seq."""
     kind = rng.choice(["edit", "delete", "swap"])
     with store.engine.begin() as connection:
+        _as_administrator(connection)
         rows = {r["seq"]: dict(r) for r in connection.execute(sa.select(EVENTS)).mappings()}
         if kind == "edit":
             seq, column = rng.randint(1, n_events), rng.choice(EDITABLE)
@@ -105,14 +116,27 @@ def test_every_random_tampering_is_found_at_its_first_broken_event(
         assert verification.first_broken_seq == expected, (done, verification)
         assert verification.reason, done
         with audited.engine.begin() as connection:
+            _as_administrator(connection)
             connection.execute(EVENTS.delete())
             connection.execute(EVENTS.insert(), snapshot)
         assert audited.verify_audit().ok
     assert kinds == {"edit", "delete", "swap"}
 
 
+def test_the_database_refuses_to_edit_or_delete_audit_rows(audited: Store) -> None:
+    for statement in (EVENTS.update().where(EVENTS.c.seq == 3).values(actor="mallory"),
+                      EVENTS.delete().where(EVENTS.c.seq == 3), HEAD.delete()):
+        with pytest.raises(sa.exc.DatabaseError, match="audit events are append-only"):
+            with audited.engine.begin() as connection:
+                connection.execute(statement)
+    assert audited.verify_audit().ok
+    audited.create_product("after-the-attempts", actor="ana")  # appending still works
+    assert audited.verify_audit().n_events == 13
+
+
 def test_a_missing_head_record_is_reported(audited: Store) -> None:
     with audited.engine.begin() as connection:
+        _as_administrator(connection)
         connection.execute(HEAD.delete())
     verification = audited.verify_audit()
     assert not verification.ok and "head record" in (verification.reason or "")

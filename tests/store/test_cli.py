@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from assay.cli._app import app
 from assay.store import Store
 from assay.store._tables import AuditEventRow
+from tests.store.test_audit import _as_administrator
 
 runner = CliRunner()
 
@@ -15,7 +16,7 @@ runner = CliRunner()
 def test_db_upgrade_downgrade_and_audit_verify(database_url: str) -> None:
     upgraded = runner.invoke(app, ["db", "upgrade", "--url", database_url])
     assert upgraded.exit_code == 0, upgraded.output
-    assert "none" not in upgraded.output and "→ 0001" in upgraded.output
+    assert "none" not in upgraded.output and "→ 0002" in upgraded.output
     store = Store.open(database_url)
     store.create_product("sepsis-alert", actor="ana")
     store.create_product("deterioration", actor="ana")
@@ -23,6 +24,7 @@ def test_db_upgrade_downgrade_and_audit_verify(database_url: str) -> None:
     assert intact.exit_code == 0 and "intact: 2 events" in intact.output
     events = AuditEventRow.__table__
     with store.engine.begin() as connection:
+        _as_administrator(connection)
         connection.execute(events.update().where(events.c.seq == 2).values(actor="mallory"))
     store.close()
     broken = runner.invoke(app, ["audit", "verify", "--url", database_url])

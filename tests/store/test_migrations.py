@@ -18,8 +18,10 @@ def test_upgrade_from_empty_then_downgrade_one_step(database_url: str) -> None:
     try:
         assert store.current_revision() is None and _tables(store) == set()
         store.upgrade()
-        assert store.current_revision() == head_revision() == "0001"
+        assert store.current_revision() == head_revision() == "0002"
         assert _tables(store) == TABLES
+        store.downgrade("-1")
+        assert store.current_revision() == "0001" and _tables(store) == TABLES
         store.downgrade("-1")
         assert store.current_revision() is None and _tables(store) == set()
         store.upgrade()
@@ -45,3 +47,4 @@ def test_the_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS / "env.py").is_file()
     assert (MIGRATIONS / "script.py.mako").is_file()
     assert (MIGRATIONS / "versions" / "0001_initial.py").is_file()
+    assert (MIGRATIONS / "versions" / "0002_audit_append_only.py").is_file()
