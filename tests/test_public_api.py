@@ -7,7 +7,8 @@ import importlib
 import pytest
 
 PACKAGES = ["assay", "assay.data", "assay.checks", "assay.metrics", "assay.subgroups",
-            "assay.reports", "assay.datasets", "assay.errors", "assay.robustness"]
+            "assay.reports", "assay.datasets", "assay.errors", "assay.robustness",
+            "assay.store", "assay.governance", "assay.integrations.mlflow"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

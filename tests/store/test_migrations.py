@@ -6,7 +6,9 @@ from assay.store import Store, head_revision
 from assay.store._migrate import MIGRATIONS
 from assay.store._tables import Base
 
-TABLES = {"products", "product_versions", "runs", "check_results", "audit_events", "audit_head"}
+TABLES = {"products", "product_versions", "runs", "check_results", "audit_events", "audit_head",
+          "sign_offs", "gate_decisions", "contingencies"}
+TABLES_0002 = TABLES - {"sign_offs", "gate_decisions", "contingencies"}
 
 
 def _tables(store: Store) -> set[str]:
@@ -18,10 +20,14 @@ def test_upgrade_from_empty_then_downgrade_one_step(database_url: str) -> None:
     try:
         assert store.current_revision() is None and _tables(store) == set()
         store.upgrade()
-        assert store.current_revision() == head_revision() == "0002"
+        assert store.current_revision() == head_revision() == "0003"
         assert _tables(store) == TABLES
         store.downgrade("-1")
-        assert store.current_revision() == "0001" and _tables(store) == TABLES
+        assert store.current_revision() == "0002" and _tables(store) == TABLES_0002
+        columns = {c["name"] for c in sa.inspect(store.engine).get_columns("product_versions")}
+        assert "state" not in columns and "fields" not in columns
+        store.downgrade("-1")
+        assert store.current_revision() == "0001" and _tables(store) == TABLES_0002
         store.downgrade("-1")
         assert store.current_revision() is None and _tables(store) == set()
         store.upgrade()
@@ -48,3 +54,4 @@ def test_the_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS / "script.py.mako").is_file()
     assert (MIGRATIONS / "versions" / "0001_initial.py").is_file()
     assert (MIGRATIONS / "versions" / "0002_audit_append_only.py").is_file()
+    assert (MIGRATIONS / "versions" / "0003_governance.py").is_file()

@@ -76,7 +76,7 @@ def test_duplicate_version_is_refused(store: Store) -> None:
 def test_non_sqlite_store_behind_head_is_refused(database_url: str) -> None:
     if database_url.startswith("sqlite"):
         store = Store.open(database_url)  # the embedded store upgrades itself
-        assert store.current_revision() == "0002"
+        assert store.current_revision() == "0003"
         store.close()
         return
     with pytest.raises(InputError, match="run 'assay db upgrade'"):

@@ -17,6 +17,8 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from assay.checks import Plan, Run, Settings, validate
+from assay.cli._card import card_command
+from assay.cli._registry import registry_app
 from assay.cli._render import print_evaluation, print_metrics_catalogue, print_run_summary
 from assay.data import Dataset, Roles
 from assay.errors import InputError, MissingExtraError, PlanError
@@ -34,6 +36,7 @@ db_app = typer.Typer(help="The store's database: apply or revert schema migratio
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(registry_app, name="registry")
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
@@ -166,6 +169,9 @@ def demo(
     for line in outcome.story:
         console.print(line)
     print_run_summary(console, outcome.run, outcome.files)
+
+
+app.command("card")(exits_2_on_bad_input(card_command))
 
 
 @app.command()

@@ -268,7 +268,8 @@ def load_model(reference: str | Path) -> Model:
     ----------
     reference
         A pickle of a fitted model (``.joblib``, ``.pkl``, ``.pickle``; loaded with joblib
-        when installed, else pickle), or ``package.module:name`` naming an estimator or a
+        when installed, else pickle), an MLflow model URI (``models:/name/1``, ``runs:/…``;
+        needs the ``mlflow`` extra), or ``package.module:name`` naming an estimator or a
         function returning risks. Loading a pickle runs code from the file: load only files
         you trust.
 
@@ -278,6 +279,10 @@ def load_model(reference: str | Path) -> Model:
         When the file cannot be read or the name cannot be imported, naming it.
     """
     text = str(reference)
+    if text.startswith(("models:/", "runs:/")):
+        from assay.integrations.mlflow import load_mlflow_model  # the mlflow extra
+
+        return load_mlflow_model(text)
     path = Path(text)
     if path.suffix in (".joblib", ".pkl", ".pickle"):
         if not path.is_file():

@@ -1,4 +1,5 @@
-"""The SQLAlchemy tables of the store: product → version → run → check result, and the audit log.
+"""The SQLAlchemy tables of the store: product → version → run → check result, the audit log,
+and the governance record (sign-offs, gate decisions, contingencies).
 
 Keys are UUIDs (``sqlalchemy.Uuid``: native on PostgreSQL, 32 hex characters on SQLite);
 timestamps are timezone-aware and set per row in UTC. The Alembic migrations in
@@ -8,9 +9,10 @@ timestamps are timezone-aware and set per row in UTC. The Alembic migrations in
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -26,9 +28,12 @@ __all__ = [
     "AuditHeadRow",
     "Base",
     "CheckResultRow",
+    "ContingencyRow",
+    "GateDecisionRow",
     "ProductRow",
     "ProductVersionRow",
     "RunRow",
+    "SignOffRow",
     "as_utc",
     "utc_now",
 ]
@@ -58,6 +63,7 @@ class ProductRow(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    fields: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
 
 
 class ProductVersionRow(Base):
@@ -71,6 +77,9 @@ class ProductVersionRow(Base):
     version: Mapped[str] = mapped_column(String(100))
     artifact_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    fields: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    state: Mapped[str] = mapped_column(String(40), default="proposed",
+                                       server_default="proposed")
 
 
 class RunRow(Base):
@@ -103,6 +112,51 @@ class CheckResultRow(Base):
     kind: Mapped[str] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)
+
+
+class SignOffRow(Base):
+    """A person's sign-off in one role on one gate of a product version (governance)."""
+
+    __tablename__ = "sign_offs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product_versions.id"), index=True)
+    gate: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(200))
+    statement: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class GateDecisionRow(Base):
+    """A decision taken at a gate: approve, approve_with_contingencies, re_review, decline."""
+
+    __tablename__ = "gate_decisions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product_versions.id"), index=True)
+    gate: Mapped[str] = mapped_column(String(40))
+    decision: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str] = mapped_column(String(40))
+    to_state: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ContingencyRow(Base):
+    """A condition attached to an approval, with an owner and a due date, open until resolved."""
+
+    __tablename__ = "contingencies"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    decision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("gate_decisions.id"), index=True)
+    version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product_versions.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    due: Mapped[date] = mapped_column(Date)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class AuditEventRow(Base):

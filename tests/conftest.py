@@ -1,4 +1,5 @@
-"""Store fixtures: every store test runs on SQLite and on a throwaway PostgreSQL 15 cluster.
+"""Database fixtures: every store and governance test runs on SQLite and on a throwaway
+PostgreSQL 15 cluster.
 
 The cluster is started once per session from ``/usr/lib/postgresql/15/bin`` (as the ``postgres``
 user when the tests run as root) on a free port, and stopped at the end. Missing binaries fail
