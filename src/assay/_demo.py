@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from assay._demo_governance import walk_governance
 from assay.checks import Plan, Run, validate
 from assay.datasets import make_inpatient_cohort
 from assay.errors import MissingExtraError
@@ -66,6 +67,8 @@ def run_demo(out: str | Path, *, n_encounters: int = 20_000, seed: int = 7) -> D
     run.to_json(written["json"])
     run.to_html(written["html"])
     run.to_junit(written["junit"])
+    governance = walk_governance(out, run, str(model_path))
+    written.update(governance.files)
     story = [
         f"Trained a logistic regression (current model) and a gradient-boosting challenger on "
         f"{len(training):,} encounters discharged before {cutoff:%Y-%m-%d}.",
@@ -73,6 +76,7 @@ def run_demo(out: str | Path, *, n_encounters: int = 20_000, seed: int = 7) -> D
         f"({int(validation['readmit_30d'].sum()):,} readmissions) with the plan "
         f"'{plan.name}' ({len(plan.checks)} checks).",
         f"Validation data: {data_path}; the current model: {model_path}",
+        *governance.story,
     ]
     return DemoOutcome(run=run, files=written, story=story)
 

@@ -8,7 +8,7 @@ import pytest
 
 from assay.checks import Plan, Run, validate
 
-__all__ = ["passing_run"]
+__all__ = ["passing_run", "validation_frame"]
 
 PASSING_PLAN = """
 name: governance-local-validation
@@ -21,12 +21,17 @@ checks:
 
 
 @pytest.fixture(scope="session")
-def passing_run() -> Run:
-    """A Run whose one check passes."""
+def validation_frame() -> pd.DataFrame:
+    """400 patients: an outcome and a risk with AUROC about 0.8."""
     rng = np.random.default_rng(5)
     signal = rng.normal(size=400)
     risk = 1 / (1 + np.exp(-(-1.0 + 1.3 * signal)))
-    frame = pd.DataFrame({"outcome": (rng.random(400) < risk).astype(int), "risk": risk})
-    run = validate(Plan.from_yaml(PASSING_PLAN), frame)
+    return pd.DataFrame({"outcome": (rng.random(400) < risk).astype(int), "risk": risk})
+
+
+@pytest.fixture(scope="session")
+def passing_run(validation_frame: pd.DataFrame) -> Run:
+    """A Run whose one check passes."""
+    run = validate(Plan.from_yaml(PASSING_PLAN), validation_frame)
     assert run.passed
     return run

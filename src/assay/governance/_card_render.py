@@ -121,7 +121,8 @@ def _summary(card: ModelCard) -> list[str]:
         "ONC HTI-1 predictive source attributes have a value.",
         "Validity and fairness values are computed from stored validation Runs"
         + (f" ({len(card.runs)} Run{'s' if len(card.runs) != 1 else ''} used)" if card.runs
-           else " (none was available)")
+           else " (none was used: values come only from a stored Run in which no check "
+                "failed or could not be evaluated)")
         + "; every other value was entered in the registry and is shown as entered, "
           "without review by this tool.",
     ]
