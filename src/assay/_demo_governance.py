@@ -24,6 +24,7 @@ PRODUCT_FIELDS = {
     "decision_role": "informs: a nurse reviews every referral; no care is withheld on the score",
     "source": "internal",
     "developer": "Hospital data science team",
+    "developer_contact": "data-science@hospital.example",
     "clinical_owner": "dr-adeyemi",
     "technical_owner": "lin-data-science",
     "clinical_risk_tier": "medium",
