@@ -69,7 +69,8 @@ class GovernanceOutcome:
 
 
 def walk_governance(out: Path, run: Run, model_uri: str) -> GovernanceOutcome:
-    """Register the product, pass G0–G3, store the Run, try G4, write the model card."""
+    """Register the product and its validation plan, pass G0–G3, store the Run, try G4,
+    write the model card."""
     from assay.governance import GateError, Registry, build_model_card
     from assay.store import Store
 
@@ -81,6 +82,7 @@ def walk_governance(out: Path, run: Run, model_uri: str) -> GovernanceOutcome:
         registry.register_product(PRODUCT, actor="dr-adeyemi", **PRODUCT_FIELDS)
         registry.add_version(PRODUCT, VERSION, actor="lin-data-science",
                              artifact_uri=model_uri, **VERSION_FIELDS)
+        registry.set_plan(PRODUCT, VERSION, run.plan, actor="val-schmidt")
         for gate_id, state in PATH:
             _sign(registry, gate_id)
             registry.transition(PRODUCT, VERSION, state, actor="chair-okafor")

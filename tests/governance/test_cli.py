@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from typer.testing import CliRunner
 
@@ -79,3 +81,24 @@ def test_bad_input_exits_2_with_the_message(tmp_path: object) -> None:
     bad_role = runner.invoke(app, ["registry", "sign", "x", "1", "G0", "--role", "validator",
                                    "--actor", "dev", "--statement", "ok", *url])
     assert bad_role.exit_code == 2 and "does not ask for role 'validator'" in bad_role.output
+
+
+def test_plan_registers_the_validation_plan_of_a_version(tmp_path: Path) -> None:
+    from assay.checks import Plan
+
+    url = ["--url", f"sqlite:///{tmp_path}/assay.db"]
+    _ok("create", "p", "--kind", "predictive", "--risk-tier", "low", *url)
+    _ok("version", "p", "1", *url)
+    plan_path = tmp_path / "plan.yaml"
+    plan_path.write_text("name: local\nchecks:\n  - {metric: auroc, condition: ci_low >= 0.7}\n")
+    shown = _ok("plan", "p", "1", str(plan_path), "--actor", "val-sam", *url)
+    fingerprint = Plan.load(plan_path).fingerprint
+    assert f"p 1: validation plan 'local' ({fingerprint[:19]}…)" in shown
+    store = Store.open(url[1])
+    try:
+        fields = Registry(store).version_fields("p", "1")
+        assert fields["validation_plan_fingerprint"] == fingerprint
+    finally:
+        store.close()
+    bad = runner.invoke(app, ["registry", "plan", "p", "1", str(tmp_path / "absent.yaml"), *url])
+    assert bad.exit_code == 2 and "absent.yaml" in bad.output

@@ -34,7 +34,7 @@ def test_a_failing_run_is_refused_at_g4_with_what_is_missing(
     assert not failing.passed
     outcome = walk_governance(tmp_path, failing, "models:/readmission/1")
     assert ("Gate G4 (local validation) refused, missing: a passing validation Run of this "
-            "version stored.") in outcome.story
+            f"version stored of the registered plan {strict.fingerprint[:19]}….") in outcome.story
     store = Store.open(f"sqlite:///{tmp_path}/assay.db")
     try:
         assert Registry(store).state(PRODUCT, VERSION) == "built_or_procured"

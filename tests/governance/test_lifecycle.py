@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from assay.checks import Run
+from assay.checks import Plan, Run, validate
 from assay.errors import InputError
 from assay.governance import (
     GATES,
@@ -75,6 +76,35 @@ def test_no_passing_run_is_missing_evidence(registry: Registry, small_run: Run,
     decided = registry.transition("sepsis-alert", "1.0", "locally_validated", actor="chair")
     assert (decided.gate, decided.from_state, decided.to_state) == (
         "G4", "built_or_procured", "locally_validated")
+    registry.store.close()
+
+
+def test_a_registered_plan_decides_which_passing_run_counts(
+        registry: Registry, passing_run: Run, validation_frame: pd.DataFrame) -> None:
+    registry.set_fields("sepsis-alert", actor="ana", clinical_risk_tier="low")
+    walk(registry, "sepsis-alert", "1.0", "built_or_procured", passing_run)
+    registered = Plan.from_yaml(passing_run.plan.to_yaml().replace("0.6", "0.55"))
+    changed = registry.set_plan("sepsis-alert", "1.0", registered, actor="val-sam")
+    assert changed["validation_plan_fingerprint"] == (None, registered.fingerprint)
+    registry.set_fields("sepsis-alert", actor="ana", bias_mitigation="reweighting",
+                        risk_register="register v1")
+    for role, person in (("clinical_owner", "dr-ana"), ("technical_owner", "dev-bo")):
+        registry.sign("sepsis-alert", "1.0", "G4", role=role, actor=person,
+                      statement="local validation reviewed")
+    version_id = registry.version_id("sepsis-alert", "1.0")
+    registry.store.save_run(passing_run, version_id=version_id)  # passes, but another plan
+    with pytest.raises(GateError) as refused:
+        registry.transition("sepsis-alert", "1.0", "locally_validated", actor="chair")
+    assert refused.value.missing == [
+        "a passing validation Run of this version stored of the registered plan "
+        f"{registered.fingerprint[:19]}…"]
+    run_of_plan = validate(registered, validation_frame)
+    assert run_of_plan.passed and run_of_plan.plan_fingerprint == registered.fingerprint
+    registry.store.save_run(run_of_plan, version_id=version_id)
+    decided = registry.transition("sepsis-alert", "1.0", "locally_validated", actor="chair")
+    assert decided.to_state == "locally_validated"
+    events = [e.action for e in registry.store.audit_events()]
+    assert "version.field_changed" in events
     registry.store.close()
 
 

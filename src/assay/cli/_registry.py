@@ -10,10 +10,12 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from assay.errors import InputError
@@ -110,6 +112,14 @@ def list_products(url: UrlOpt = None) -> None:
         console.print(table)
 
 
+def _shown(value: str) -> str:
+    """A field value for the terminal: markup escaped, a multi-line text as its first line."""
+    lines = value.splitlines()
+    if len(lines) > 1:
+        return f"{escape(lines[0])} … ({len(lines)} lines)"
+    return escape(value)
+
+
 @registry_app.command("show")
 @_exits_2
 def show(name: Annotated[str, typer.Argument(help="Product name.")], url: UrlOpt = None) -> None:
@@ -117,11 +127,11 @@ def show(name: Annotated[str, typer.Argument(help="Product name.")], url: UrlOpt
     with _registry(url) as registry:
         console.print(f"[bold]{name}[/]")
         for key, value in sorted(registry.product_fields(name).items()):
-            console.print(f"  {key}: {value}")
+            console.print(f"  {key}: {_shown(value)}")
         for version, state in registry.versions(name).items():
-            console.print(f"[bold]version {version}[/]: {state}")
+            console.print(f"[bold]version {escape(version)}[/]: {state}")
             for key, value in sorted(registry.version_fields(name, version).items()):
-                console.print(f"  {key}: {value}")
+                console.print(f"  {key}: {_shown(value)}")
         for item in registry.open_contingencies(name):
             late = " [red](overdue)[/]" if item.overdue else ""
             console.print(f"open contingency {item.id} ({item.version}, {item.gate}): "
@@ -144,6 +154,25 @@ def edit(
             console.print(f"{key}: {old or '—'} → {new or '—'}")
         if not changed:
             console.print("no change")
+
+
+@registry_app.command("plan")
+@_exits_2
+def plan(
+    name: Annotated[str, typer.Argument(help="Product name.")],
+    version: Annotated[str, typer.Argument(help="Version.")],
+    plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="Validation plan YAML.")],
+    actor: ActorOpt = "assay",
+    url: UrlOpt = None,
+) -> None:
+    """Register the validation plan of a version: gate evidence then needs a Run of it."""
+    from assay.checks import Plan
+
+    loaded = Plan.load(plan_path)
+    with _registry(url) as registry:
+        registry.set_plan(name, version, loaded, actor=actor)
+        console.print(f"{name} {version}: validation plan {loaded.name!r} "
+                      f"({loaded.fingerprint[:19]}…)")
 
 
 @registry_app.command("version")

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from assay.checks import Plan
 from assay.errors import InputError
 from assay.governance._lifecycle import (
     DECISIONS,
@@ -80,6 +81,16 @@ class Registry(RegistryRecords):
     def __init__(self, store: Store, *, model_card_check: ModelCardCheck | None = None) -> None:
         super().__init__(store)
         self.model_card_check: ModelCardCheck = model_card_check or default_model_card_check
+
+    def set_plan(self, product: str, version: str, plan: Plan, *,
+                 actor: str) -> dict[str, tuple[str | None, str | None]]:
+        """Register the validation plan of a version (audited, old and new fingerprint).
+
+        Once a plan is registered, the passing Run that gate evidence asks for must be a Run of
+        this plan (the same fingerprint): a Run of an edited or other plan does not count.
+        """
+        return self.set_fields(product, version, actor=actor, validation_plan=plan.to_yaml(),
+                               validation_plan_fingerprint=plan.fingerprint)
 
     def sign(self, product: str, version: str, gate_id: str, *, role: str, actor: str,
              statement: str) -> SignOff:
@@ -326,13 +337,18 @@ class Registry(RegistryRecords):
         if item.kind == "model_card_complete":
             gaps = list(self.model_card_check(self, product, version, item))
             return [f"{item.describe()} ({'; '.join(gaps)})"] if gaps else []
+        registered = self.version_fields(product, version).get("validation_plan_fingerprint")
         with self._sessions() as session:
             row = self._version_row(session, self._product_row(session, product), version)
-            passing = session.execute(
-                select(RunRow.id).where(RunRow.version_id == row.id,
-                                        RunRow.status.not_in(("fail", "error"))).limit(1)
-            ).first()
-        return [] if passing is not None else [item.describe()]
+            query = select(RunRow.id).where(RunRow.version_id == row.id,
+                                            RunRow.status.not_in(("fail", "error")))
+            if registered:
+                query = query.where(RunRow.plan_fingerprint == registered)
+            passing = session.execute(query.limit(1)).first()
+        if passing is not None:
+            return []
+        of_plan = f" of the registered plan {registered[:19]}…" if registered else ""
+        return [item.describe() + of_plan]
 
     def _gate(self, gate_id: str) -> Gate:
         try:
