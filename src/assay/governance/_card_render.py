@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,10 +21,9 @@ from assay.reports._format import (
     format_threshold,
     metric_title,
 )
+from assay.reports._html import template_environment
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
-
     from assay.governance._cards import CardField, ModelCard
 
 __all__ = ["render_card_html", "render_card_pdf"]
@@ -146,22 +144,11 @@ def build_view(card: ModelCard, css: str) -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    try:
-        import jinja2
-    except ImportError as exc:
-        raise MissingExtraError("report", "jinja2") from exc
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(_TEMPLATES)), autoescape=True, trim_blocks=True,
-        lstrip_blocks=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-
-
 def render_card_html(card: ModelCard) -> str:
     """The card as one self-contained HTML page (inline CSS, no scripts, no external links)."""
     base = resources.files("assay.reports").joinpath("templates/report.css").read_text("utf-8")
     extra = (_TEMPLATES / "card.css").read_text(encoding="utf-8")
-    return _environment().get_template("card.html.j2").render(
+    return template_environment("assay.governance").get_template("card.html.j2").render(
         **build_view(card, base + "\n" + extra))
 
 

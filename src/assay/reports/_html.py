@@ -193,20 +193,21 @@ def render_html(run: Run) -> str:
     """
     from markupsafe import Markup
 
-    environment = _environment()
+    environment = template_environment()
     css = resources.files("assay.reports").joinpath("templates/report.css").read_text("utf-8")
     view = build_report(run, css=Markup(css))
     return environment.get_template("report.html.j2").render(report=view)
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
+@lru_cache(maxsize=4)
+def template_environment(package: str = "assay.reports") -> Environment:
+    """The Jinja environment of a package's ``templates`` folder (autoescaped, strict)."""
     try:
         import jinja2
     except ImportError as exc:
         raise MissingExtraError("report", "jinja2") from exc
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("assay.reports", "templates"),
+        loader=jinja2.PackageLoader(package, "templates"),
         autoescape=True, trim_blocks=True, lstrip_blocks=True,
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )

@@ -196,7 +196,7 @@ def render_tripod(run: Run, *, product: Mapping[str, str] | None = None,
     """
     from markupsafe import Markup
 
-    from assay.reports._html import _environment
+    from assay.reports._html import template_environment
 
     css = resources.files("assay.reports").joinpath("templates/report.css").read_text("utf-8")
     items = tripod_items(run, product=product, version=version)
@@ -204,6 +204,6 @@ def render_tripod(run: Run, *, product: Mapping[str, str] | None = None,
     for item in items:
         sections.setdefault(item.section, []).append(item)
     title = items[0].text
-    return _environment().get_template("tripod.html.j2").render(
+    return template_environment().get_template("tripod.html.j2").render(
         title=title, sections=sections, css=Markup(css), run=run,
         not_reported=sum(not i.reported for i in items), n_items=len(items))
