@@ -265,14 +265,14 @@ def test_to_html_writes_the_file(run: Run, html: str, tmp_path: Path) -> None:
 def test_missing_jinja2_names_the_extra(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     from assay.reports import _html
 
-    _html._environment.cache_clear()
+    _html.template_environment.cache_clear()
     monkeypatch.setitem(sys.modules, "jinja2", None)
     try:
         with pytest.raises(MissingExtraError, match=r"assay\[report\]") as caught:
             render_html(run)
         assert caught.value.package == "jinja2"
     finally:
-        _html._environment.cache_clear()
+        _html.template_environment.cache_clear()
 
 
 def test_missing_matplotlib_names_the_extra(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
