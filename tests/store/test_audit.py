@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
 from assay.checks import Run
+from assay.cli._app import app
 from assay.store import Store, canonical_json
 from assay.store._tables import AuditEventRow, AuditHeadRow
 
+runner = CliRunner()
 EVENTS = AuditEventRow.__table__
 HEAD = AuditHeadRow.__table__
 EDITABLE = ("seq", "at", "actor", "action", "entity_type", "entity_id", "payload", "prev_hash",
@@ -103,7 +106,9 @@ def _tamper(store: Store, rng: random.Random, n_events: int) -> tuple[str, int]:
 
 
 def test_every_random_tampering_is_found_at_its_first_broken_event(
-        audited: Store) -> None:
+        audited: Store, database_url: str) -> None:
+    """200 seeded edits, deletions and swaps: the API and `assay audit verify` both name
+    the first broken event every time."""
     rng = random.Random(20261129)
     with audited.engine.connect() as connection:
         snapshot = [dict(r) for r in connection.execute(sa.select(EVENTS)).mappings()]
@@ -115,6 +120,9 @@ def test_every_random_tampering_is_found_at_its_first_broken_event(
         assert not verification.ok, done
         assert verification.first_broken_seq == expected, (done, verification)
         assert verification.reason, done
+        verified = runner.invoke(app, ["audit", "verify", "--url", database_url])
+        assert verified.exit_code == 1, (done, verified.output)
+        assert f"event {expected}" in verified.output, (done, verified.output)
         with audited.engine.begin() as connection:
             _as_administrator(connection)
             connection.execute(EVENTS.delete())
