@@ -22,6 +22,8 @@ class CardFormat(StrEnum):
     html = "html"
     pdf = "pdf"
     json = "json"
+    csv = "csv"
+    """The HTI-1 attribute table alone: id, number, title, value, status, source, reason."""
 
 
 def card_command(
@@ -29,7 +31,8 @@ def card_command(
     version: Annotated[str | None, typer.Option(
         "--version", help="Product version (default: the newest registered).")] = None,
     output_format: Annotated[CardFormat, typer.Option(
-        "--format", help="html, pdf or json.")] = CardFormat.html,
+        "--format", help="html, pdf, json, or csv (the HTI-1 attribute table).")
+    ] = CardFormat.html,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Output file (default: <product>-<version>-card.<format>; JSON "
                       "without --out is printed).")] = None,
@@ -70,6 +73,8 @@ def card_command(
         card.to_json(target)
     elif output_format is CardFormat.html:
         card.to_html(target)
+    elif output_format is CardFormat.csv:
+        card.hti1_table().to_csv(target, index=False)
     else:
         card.to_pdf(target)
     console.print(f"model card of {product} {version}: {target} "
