@@ -152,7 +152,15 @@ def test_register_creates_product_and_version(local_mlflow: LocalMlflow, tmp_pat
         actions = [event.action for event in store.audit_events()]
         assert actions.count("product.created") == 1
         assert store.verify_audit().ok
-        # the stored reference loads the model
+        from assay.governance import Registry
+
+        fields = Registry(store).version_fields("readmission", "1")
+        assert fields["mlflow_model_name"] == MODEL_NAME
+        assert fields["mlflow_run_id"] == first.run_id and fields["mlflow_source"]
+        # the stored reference loads the model, also through assay.robustness.load_model
+        from assay.robustness import load_model
+
+        assert load_model(first.model_uri).features == tuple(FEATURES)
         loaded = load_mlflow_model(first.version.artifact_uri or "")
         assert loaded.predict_risk(local_mlflow.cohort).shape == (len(local_mlflow.cohort),)
         with pytest.raises(InputError, match="already"):

@@ -232,8 +232,13 @@ def register_from_mlflow(
         registered = store.create_product(product, actor=actor)
         created_product = True
     model_uri = f"models:/{model_name}/{found.version}"
-    product_version = store.create_version(registered.id, str(found.version),
-                                           artifact_uri=model_uri, actor=actor)
+    from assay.governance import Registry  # the provenance goes into the version's fields
+
+    provenance = {"mlflow_model_name": model_name, "mlflow_run_id": found.run_id or "",
+                  "mlflow_source": found.source or ""}
+    Registry(store).add_version(product, str(found.version), actor=actor,
+                                artifact_uri=model_uri, **provenance)
+    product_version = store.version(registered.id, str(found.version))
     log.info("registered %s as version %s of product %r", model_uri, found.version, product)
     return MlflowRegistration(
         product=registered,

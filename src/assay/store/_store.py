@@ -236,6 +236,18 @@ class Store:
                              "registered") from exc
         return created
 
+    def version(self, product: str | uuid.UUID, version: str) -> ProductVersion:
+        """A registered version of ``product`` (its name or id); unknown is an InputError."""
+        product_id = product if isinstance(product, uuid.UUID) else self.product(product).id
+        with self._sessions() as session:
+            row = session.execute(select(ProductVersionRow).where(
+                ProductVersionRow.product_id == product_id,
+                ProductVersionRow.version == version)).scalar()
+            if row is None:
+                raise InputError(f"product {product} has no version {version!r}")
+            return ProductVersion(row.id, product_id, row.version, row.artifact_uri,
+                                  as_utc(row.created_at))
+
     def save_run(self, run: Run, *, version_id: uuid.UUID | None = None,
                  actor: str = "assay") -> uuid.UUID:
         """Store ``run`` whole (its JSON), its check results and a ``run.stored`` audit event.
