@@ -71,7 +71,7 @@ class GovernanceOutcome:
 def walk_governance(out: Path, run: Run, model_uri: str) -> GovernanceOutcome:
     """Register the product and its validation plan, pass G0–G3, store the Run, try G4,
     write the model card."""
-    from assay.governance import GateError, Registry, build_model_card
+    from assay.governance import GateError, Registry
     from assay.store import Store
 
     database = out / "assay.db"
@@ -99,13 +99,7 @@ def walk_governance(out: Path, run: Run, model_uri: str) -> GovernanceOutcome:
         except GateError as refused:
             story.append("Gate G4 (local validation) refused, missing: "
                          + "; ".join(refused.missing) + ".")
-        runs = {str(stored.id): store.load_run(stored.id) for stored in
-                store.list_runs(version_id=registry.version_id(PRODUCT, VERSION))}
-        card = build_model_card(
-            {"name": PRODUCT, **registry.product_fields(PRODUCT)},
-            {"version": VERSION, "state": registry.state(PRODUCT, VERSION),
-             **registry.version_fields(PRODUCT, VERSION)},
-            runs)
+        card = registry.model_card(PRODUCT, VERSION)
         files = {"card": out / "model-card.html", "card_json": out / "model-card.json",
                  "store": database}
         files["card"].write_text(card.to_html(), encoding="utf-8")

@@ -238,3 +238,22 @@ def test_an_overdue_contingency_sends_a_deployed_version_to_review(
         ("review", "re_review", "under_review")]
     assert registry.state("p", "1") == "under_review" and store.verify_audit().ok
     store.close()
+
+
+def test_the_strict_card_check_asks_for_every_required_card_field(
+        registry: Registry, passing_run: Run) -> None:
+    from assay.governance import GATES, card_completeness_check
+
+    evidence = next(item for g in GATES for item in g.evidence if item.kind ==
+                    "model_card_complete")
+    before = card_completeness_check(registry, "sepsis-alert", "1.0", evidence)
+    card = registry.model_card("sepsis-alert", "1.0")
+    assert len(before) == len(card.missing) > 0
+    assert "model card field 'Validity in local data'" in before
+    registry.store.save_run(passing_run, version_id=registry.version_id("sepsis-alert", "1.0"))
+    after = card_completeness_check(registry, "sepsis-alert", "1.0", evidence)
+    assert "model card field 'Validity in local data'" not in after
+    assert len(after) == len(before) - 1
+    strict = Registry(registry.store, model_card_check=card_completeness_check)
+    assert strict.model_card_check is card_completeness_check
+    registry.store.close()

@@ -42,7 +42,6 @@ def card_command(
 ) -> None:
     """Write the model card of a product version: CHAI sections, the 31 HTI-1 attributes."""
     from assay.governance import Registry
-    from assay.governance._cards import build_model_card
     from assay.store import Store
 
     store = Store.open(url)
@@ -56,15 +55,9 @@ def card_command(
         elif version not in versions:
             raise InputError(f"product {product!r} has no version {version!r} "
                              f"(registered: {', '.join(versions)})")
-        product_fields = registry.product_fields(product)
-        version_fields = {"lifecycle_state": str(versions[version]),
-                          **registry.version_fields(product, version)}
-        runs = {str(s.id): store.load_run(s.id)
-                for s in store.list_runs(version_id=registry.version_id(product, version))}
+        card = registry.model_card(product, version)
     finally:
         store.close()
-    card = build_model_card({"name": product, **product_fields},
-                            {"version": version, **version_fields}, runs)
     target = out or Path(f"{product}-{version}-card.{output_format.value}")
     if output_format is CardFormat.json:
         if out is None:

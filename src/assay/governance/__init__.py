@@ -46,7 +46,12 @@ from assay.governance._records import (
     OpenContingency,
     SignOff,
 )
-from assay.governance._registry import ModelCardCheck, Registry, default_model_card_check
+from assay.governance._registry import (
+    ModelCardCheck,
+    Registry,
+    card_completeness_check,
+    default_model_card_check,
+)
 
 __all__ = [
     "CARD_FIELDS",
@@ -81,6 +86,7 @@ __all__ = [
     "State",
     "Transition",
     "build_model_card",
+    "card_completeness_check",
     "default_model_card_check",
     "field_spec",
     "gate",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from assay.checks import Plan
 from assay.errors import InputError
+from assay.governance._cards import ModelCard, build_model_card
 from assay.governance._lifecycle import (
     DECISIONS,
     ROLES,
@@ -60,6 +61,14 @@ def default_model_card_check(registry: Registry, product: str, version: str,
     return [f"model card field '{name}'" for name in evidence.fields if name not in present]
 
 
+def card_completeness_check(registry: Registry, product: str, version: str,
+                            evidence: Evidence) -> list[str]:
+    """Strict: every required field of the version's model card is filled (registry fields,
+    and the validity and fairness values that only passing stored Runs can supply)."""
+    card = registry.model_card(product, version)
+    return [f"model card field '{card.field(field_id).title}'" for field_id in card.missing]
+
+
 class Registry(RegistryRecords):
     """Governed AI products and versions over a :class:`~assay.store.Store`.
 
@@ -81,6 +90,16 @@ class Registry(RegistryRecords):
     def __init__(self, store: Store, *, model_card_check: ModelCardCheck | None = None) -> None:
         super().__init__(store)
         self.model_card_check: ModelCardCheck = model_card_check or default_model_card_check
+
+    def model_card(self, product: str, version: str) -> ModelCard:
+        """The model card of a version, from the registry's fields and its stored Runs."""
+        runs = {str(stored.id): self.store.load_run(stored.id) for stored in
+                self.store.list_runs(version_id=self.version_id(product, version))}
+        return build_model_card(
+            {"name": product, **self.product_fields(product)},
+            {"version": version, "lifecycle_state": self.state(product, version),
+             **self.version_fields(product, version)},
+            runs)
 
     def set_plan(self, product: str, version: str, plan: Plan, *,
                  actor: str) -> dict[str, tuple[str | None, str | None]]:
