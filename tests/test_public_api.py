@@ -8,7 +8,7 @@ import pytest
 
 PACKAGES = ["assay", "assay.data", "assay.checks", "assay.metrics", "assay.subgroups",
             "assay.reports", "assay.datasets", "assay.errors", "assay.robustness",
-            "assay.store", "assay.governance", "assay.integrations.mlflow"]
+            "assay.store", "assay.governance", "assay.integrations.mlflow", "assay.drift"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

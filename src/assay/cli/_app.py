@@ -18,6 +18,7 @@ from rich.console import Console
 
 from assay.checks import Plan, Run, Settings, validate
 from assay.cli._card import card_command
+from assay.cli._drift import drift_command
 from assay.cli._registry import registry_app
 from assay.cli._render import print_evaluation, print_metrics_catalogue, print_run_summary
 from assay.data import Dataset, Roles
@@ -172,6 +173,7 @@ def demo(
 
 
 app.command("card")(exits_2_on_bad_input(card_command))
+app.command("drift")(exits_2_on_bad_input(drift_command))
 
 
 @app.command()

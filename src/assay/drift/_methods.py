@@ -1,0 +1,196 @@
+"""The univariate drift methods: plain functions ``(reference, current) -> statistic``.
+
+Numeric columns are binned for the histogram methods (PSI, Jensen–Shannon, Hellinger) at the
+deciles of the *reference* (:func:`reference_bins`); categorical columns are compared level by
+level over the union of the levels seen in either sample. Missing values are removed before a
+method is called; their share is compared separately (:func:`missing_share_difference`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import stats
+
+from assay.drift._registry import DriftMethodSpec, register_drift_method
+
+FloatArray = NDArray[np.float64]
+
+N_BINS = 10
+"""Numeric columns are cut at the reference deciles (fewer bins when quantiles tie)."""
+
+PSI_EPSILON = 1e-4
+"""Empty bins take this proportion in PSI, so that ``log(0)`` never occurs."""
+
+
+def _is_numeric(values: NDArray[Any]) -> bool:
+    return values.dtype.kind in "fiu"
+
+
+def reference_bins(reference: NDArray[Any], n_bins: int = N_BINS) -> FloatArray:
+    """Interior bin edges: the distinct ``k / n_bins`` quantiles of the reference.
+
+    A value ``x`` falls in bin ``i`` when ``edges[i-1] < x <= edges[i]``; the outer bins are open
+    (``(-inf, edges[0]]`` and ``(edges[-1], inf)``), so current values outside the reference
+    range still count.
+    """
+    ref = np.asarray(reference, dtype=np.float64)
+    interior = np.quantile(ref, np.arange(1, n_bins) / n_bins)
+    return np.unique(interior)
+
+
+def proportions(reference: NDArray[Any], current: NDArray[Any]) -> tuple[FloatArray, FloatArray]:
+    """Proportions of each sample per bin (numeric) or per level (categorical)."""
+    ref_counts, cur_counts = counts(reference, current)
+    return ref_counts / ref_counts.sum(), cur_counts / cur_counts.sum()
+
+
+def counts(reference: NDArray[Any], current: NDArray[Any]) -> tuple[FloatArray, FloatArray]:
+    """Counts of each sample per reference-decile bin (numeric) or per level (categorical)."""
+    if _is_numeric(reference) and _is_numeric(current):
+        edges = reference_bins(reference)
+        n = edges.size + 1
+        ref_bin = np.searchsorted(edges, np.asarray(reference, dtype=np.float64), side="left")
+        cur_bin = np.searchsorted(edges, np.asarray(current, dtype=np.float64), side="left")
+        return (np.bincount(ref_bin, minlength=n).astype(np.float64),
+                np.bincount(cur_bin, minlength=n).astype(np.float64))
+    ref_levels = pd.Series(reference, dtype=object).value_counts()
+    cur_levels = pd.Series(current, dtype=object).value_counts()
+    table = pd.concat([ref_levels, cur_levels], axis=1).fillna(0.0)
+    return (table.iloc[:, 0].to_numpy(dtype=np.float64),
+            table.iloc[:, 1].to_numpy(dtype=np.float64))
+
+
+def psi(reference: NDArray[Any], current: NDArray[Any]) -> float:
+    r"""Population stability index.
+
+    .. math:: \mathrm{PSI} = \sum_i (c_i - r_i)\,\ln(c_i / r_i)
+
+    over reference-decile bins (numeric) or levels (categorical), with proportions below
+    :data:`PSI_EPSILON` raised to it.
+    """
+    ref, cur = proportions(reference, current)
+    ref = np.maximum(ref, PSI_EPSILON)
+    cur = np.maximum(cur, PSI_EPSILON)
+    return float(np.sum((cur - ref) * np.log(cur / ref)))
+
+
+def jensen_shannon(reference: NDArray[Any], current: NDArray[Any]) -> float:
+    """Jensen–Shannon distance (square root of the divergence, base 2), in [0, 1]."""
+    ref, cur = proportions(reference, current)
+    mid = (ref + cur) / 2
+
+    def kl(p: FloatArray) -> float:
+        mask = p > 0
+        return float(np.sum(p[mask] * np.log2(p[mask] / mid[mask])))
+
+    return float(np.sqrt(max((kl(ref) + kl(cur)) / 2, 0.0)))
+
+
+def hellinger(reference: NDArray[Any], current: NDArray[Any]) -> float:
+    r"""Hellinger distance :math:`\sqrt{1 - \sum_i \sqrt{r_i c_i}}`, in [0, 1]."""
+    ref, cur = proportions(reference, current)
+    return float(np.sqrt(max(1.0 - float(np.sum(np.sqrt(ref * cur))), 0.0)))
+
+
+def wasserstein_normalised(reference: NDArray[Any], current: NDArray[Any]) -> float:
+    """Wasserstein-1 distance divided by the reference standard deviation (``ddof=0``).
+
+    A constant reference (SD 0) leaves the distance unscaled.
+    """
+    ref = np.asarray(reference, dtype=np.float64)
+    cur = np.asarray(current, dtype=np.float64)
+    scale = float(np.std(ref))
+    distance = float(stats.wasserstein_distance(ref, cur))
+    return distance / scale if scale > 0 else distance
+
+
+def ks_statistic(reference: NDArray[Any], current: NDArray[Any]) -> float:
+    """Two-sample Kolmogorov–Smirnov statistic: the largest gap between the two ECDFs."""
+    return float(stats.ks_2samp(reference, current).statistic)
+
+
+def ks_p_value(reference: NDArray[Any], current: NDArray[Any]) -> float:
+    """p-value of the two-sided two-sample KS test (scipy's ``method='auto'``)."""
+    return float(stats.ks_2samp(reference, current).pvalue)
+
+
+def _chi_square(reference: NDArray[Any], current: NDArray[Any]) -> tuple[float, float, float]:
+    ref, cur = counts(reference, current)
+    keep = (ref + cur) > 0
+    table = np.vstack([ref[keep], cur[keep]])
+    if table.shape[1] < 2:
+        return 0.0, 1.0, float(table.sum())
+    result = stats.chi2_contingency(table, correction=False)
+    return float(result.statistic), float(result.pvalue), float(table.sum())
+
+
+def cramers_v(reference: NDArray[Any], current: NDArray[Any]) -> float:
+    r"""Cramér's V of the 2 × k table sample × level: :math:`\sqrt{\chi^2 / n}`.
+
+    ``chi2`` is Pearson's statistic without continuity correction; one level in all gives 0.
+    """
+    chi2, _, n = _chi_square(reference, current)
+    return float(np.sqrt(chi2 / n)) if n > 0 else 0.0
+
+
+def chi_square_p_value(reference: NDArray[Any], current: NDArray[Any]) -> float:
+    """p-value of Pearson's chi-square test of the 2 × k table sample × level."""
+    return _chi_square(reference, current)[1]
+
+
+def missing_share_difference(reference_missing: int, reference_n: int,
+                             current_missing: int, current_n: int) -> tuple[float, float]:
+    """Absolute difference of the missing shares and the chi-square (2 × 2) p-value."""
+    ref_share = reference_missing / reference_n
+    cur_share = current_missing / current_n
+    table = np.array([[reference_missing, reference_n - reference_missing],
+                      [current_missing, current_n - current_missing]], dtype=np.float64)
+    if (table.sum(axis=0) == 0).any():
+        return abs(cur_share - ref_share), 1.0
+    p = float(stats.chi2_contingency(table, correction=False).pvalue)
+    return abs(cur_share - ref_share), p
+
+
+MISSING_SHARE_THRESHOLD = 0.05
+"""A change of more than 5 percentage points in the share of missing values drifts."""
+
+register_drift_method(DriftMethodSpec(
+    name="psi", fn=psi, title="Population stability index",
+    kinds=frozenset({"numeric", "categorical"}), threshold=0.2,
+    definition="sum over bins of (c - r) * ln(c / r); numeric columns binned at the reference "
+               f"deciles, categorical by level; empty bins take proportion {PSI_EPSILON}",
+    threshold_source="0.2: the industry convention (Deepchecks, Giskard); 0.1-0.2 is "
+                     "'moderate'"))
+register_drift_method(DriftMethodSpec(
+    name="jensen_shannon", fn=jensen_shannon, title="Jensen-Shannon distance",
+    kinds=frozenset({"numeric", "categorical"}), threshold=0.1,
+    definition="square root of the Jensen-Shannon divergence (base 2) of the binned or level "
+               "proportions; 0 = identical, 1 = disjoint",
+    threshold_source="0.1: Evidently's default for large samples"))
+register_drift_method(DriftMethodSpec(
+    name="hellinger", fn=hellinger, title="Hellinger distance",
+    kinds=frozenset({"numeric", "categorical"}), threshold=0.15,
+    definition="sqrt(1 - sum sqrt(r * c)) of the binned or level proportions; in [0, 1]",
+    threshold_source="0.15: the lower edge of whylogs' 'possible drift' band"))
+register_drift_method(DriftMethodSpec(
+    name="wasserstein", fn=wasserstein_normalised, title="Normalised Wasserstein distance",
+    kinds=frozenset({"numeric"}), threshold=0.1,
+    definition="Wasserstein-1 (earth mover's) distance divided by the reference SD (ddof=0)",
+    threshold_source="0.1: Evidently's default for large samples (a shift of 0.1 SD)"))
+register_drift_method(DriftMethodSpec(
+    name="ks", fn=ks_statistic, p_value=ks_p_value, title="Kolmogorov-Smirnov statistic",
+    kinds=frozenset({"numeric"}), threshold=0.1,
+    definition="largest vertical gap between the two empirical CDFs; p-value of the two-sided "
+               "two-sample test",
+    threshold_source="0.1: chosen by Assay (10 percentage points of the ECDF); peers use the "
+                     "p-value, which fires on any shift in a large sample"))
+register_drift_method(DriftMethodSpec(
+    name="cramers_v", fn=cramers_v, p_value=chi_square_p_value,
+    title="Cramér's V (chi-square)", kinds=frozenset({"categorical"}), threshold=0.1,
+    definition="sqrt(chi2 / n) of the 2 x k table sample x level (Pearson chi-square, no "
+               "continuity correction); p-value of the chi-square test",
+    threshold_source="0.1: Cohen's 'small' effect for one degree of freedom"))
