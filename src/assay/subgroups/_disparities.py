@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,7 @@ from assay.subgroups._disparity_types import (
     DisparityTable,
 )
 from assay.subgroups._multiplicity import MultiplicityMethod, benjamini_hochberg, holm
+from assay.subgroups._reference import Reference, reference_group
 from assay.subgroups._table import _group_seed
 
 __all__ = ["BandStatus", "DisparityRow", "DisparityTable", "disparities"]
@@ -143,10 +144,10 @@ def disparities(
         w = None if weights is None else weights[cell.rows]
         return float(spec.fn(y[cell.rows], score[cell.rows], sample_weight=w, **params))
 
-    reference_group = _reference_group(spec, group_cells, reference, small_cell_threshold, fn)
-    if reference_group.cell is not None:
-        reps, problem = _boot(spec, y, score, weights, reference_group.cell, options)
-        reference_group = reference_group._replace(replicates=reps, problem=problem)
+    ref = reference_group(spec, group_cells, reference, small_cell_threshold, fn)
+    if ref.cell is not None:
+        reps, problem = _boot(spec, y, score, weights, ref.cell, options)
+        ref = ref._replace(replicates=reps, problem=problem)
     alpha = 1 - level
     drafts = [
         _draft(
@@ -155,7 +156,7 @@ def disparities(
             score,
             weights,
             cell,
-            reference_group,
+            ref,
             options,
             small_cell_threshold,
             (1.0 / (1.0 + tolerance), 1.0 + tolerance),
@@ -163,7 +164,7 @@ def disparities(
             fn,
         )
         for cell in group_cells
-        if cell is not reference_group.cell
+        if cell is not ref.cell
     ]
     tested = [d for d in drafts if d.get("p_value") is not None]
     p_values = [d["p_value"] for d in tested]
@@ -180,9 +181,9 @@ def disparities(
     return DisparityTable(
         metric=spec.name,
         attribute=attribute,
-        reference=reference_group.label,
-        reference_n=None if reference_group.cell is None else int(reference_group.cell.rows.size),
-        reference_rule=reference_group.rule,
+        reference=ref.label,
+        reference_n=None if ref.cell is None else int(ref.cell.rows.size),
+        reference_rule=ref.rule,
         tolerance=tolerance,
         level=level,
         correction=correction,
@@ -193,49 +194,13 @@ def disparities(
 CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini–Hochberg"}
 
 
-class _Reference(NamedTuple):
-    """The reference a table compares with: a group, or the metric's ideal value."""
-
-    label: str
-    rule: Literal["largest", "best", "named", "ideal"]
-    cell: Cell | None
-    value: float
-    replicates: FloatArray | None
-    problem: str | None
-
-
-def _reference_group(
-    spec: MetricSpec,
-    group_cells: list[Cell],
-    reference: str,
-    small_cell_threshold: int,
-    fn: Callable[[Cell], float],
-) -> _Reference:
-    if reference == "ideal":
-        if spec.ideal is None or spec.ideal <= 0:
-            raise InputError(
-                f"{spec.name} has no positive ideal value to compare with; name a reference "
-                "group or use 'largest'"
-            )
-        return _Reference("ideal", "ideal", None, float(spec.ideal), None, None)
-    cell, rule = _reference(spec, group_cells, reference, small_cell_threshold, fn)
-    try:
-        value = fn(cell)
-    except UndefinedMetricError as exc:
-        raise InputError(
-            f"{spec.name} is undefined in the reference group {cell.group_value!r}: {exc}; "
-            "choose another reference"
-        ) from exc
-    return _Reference(cell.group_value, rule, cell, value, None, None)
-
-
 def _draft(
     spec: MetricSpec,
     y: NDArray[Any],
     score: NDArray[Any],
     weights: FloatArray | None,
     cell: Cell,
-    ref: _Reference,
+    ref: Reference,
     options: dict[str, Any],
     small_cell_threshold: int,
     band: tuple[float, float],
@@ -342,57 +307,6 @@ def _cells_of(
         return cells({attribute: attributes[attribute]}, ())
     crossed = check_intersections([names], attributes)
     return [cell for cell in cells(attributes, crossed) if cell.group == attribute]
-
-
-def _reference(
-    spec: MetricSpec,
-    group_cells: list[Cell],
-    reference: str,
-    small_cell_threshold: int,
-    fn: Callable[[Cell], float],
-) -> tuple[Cell, Literal["largest", "best", "named"]]:
-    """The reference group and the rule that chose it."""
-    sizes = [int(cell.rows.shape[0]) for cell in group_cells]
-    rule: Literal["largest", "best", "named"]
-    if reference == "largest":
-        chosen, rule = group_cells[int(np.argmax(sizes))], "largest"
-    elif reference == "best":
-        if spec.greater_is_better is None:
-            raise InputError(
-                f"{spec.name} has no better direction (closer to {spec.ideal} is better), so "
-                "there is no 'best' group; name the reference group or use 'largest'"
-            )
-        scored: list[tuple[float, Cell]] = []
-        for cell, size in zip(group_cells, sizes, strict=True):
-            if size >= small_cell_threshold:
-                try:
-                    scored.append((fn(cell), cell))
-                except UndefinedMetricError:
-                    continue
-        if not scored:
-            raise InputError(
-                f"no group has a defined {spec.name} and at least {small_cell_threshold} "
-                "patients, so there is no 'best' group"
-            )
-        sign = 1.0 if spec.greater_is_better else -1.0
-        chosen = max(scored, key=lambda pair: sign * pair[0])[1]  # first on a tie
-        rule = "best"
-    else:
-        named = [cell for cell in group_cells if cell.group_value == reference]
-        if not named:
-            values = ", ".join(repr(cell.group_value) for cell in group_cells)
-            raise InputError(
-                f"reference group {reference!r} is not a value of this attribute "
-                f"(values: {values}); or use 'largest' or 'best'"
-            )
-        chosen, rule = named[0], "named"
-    n = int(chosen.rows.shape[0])
-    if n < small_cell_threshold:
-        raise InputError(
-            f"the reference group {chosen.group_value!r} has {n} patients, fewer than the "
-            f"small_cell_threshold of {small_cell_threshold}; choose a larger reference group"
-        )
-    return chosen, rule
 
 
 def _boot(
