@@ -21,6 +21,12 @@ AUROC = Estimate(value=0.78, ci_low=0.74, ci_high=0.82, method="delong", n=900, 
         ("ci in [0.75, 0.9]", False),
         ("ci in [0.74, 0.82]", True),
         ("value in [-1, 1e-1]", False),
+        ("value outside [0.8, 1.2]", True),
+        ("value outside [0.7, 0.9]", False),
+        ("ci outside [0.83, 1.2]", True),
+        ("ci outside [0.5, 0.73]", True),
+        ("ci outside [0.8, 1.2]", False),
+        ("ci outside [0.6, 0.75]", False),
     ],
 )
 def test_condition_reads_and_judges(text: str, holds: bool) -> None:
@@ -36,6 +42,7 @@ def test_condition_reads_and_judges(text: str, holds: bool) -> None:
         ("auroc >= 0.7", "unknown field 'auroc'"),
         ("value => 0.7", "cannot read condition"),
         ("value in [0.9, 0.8]", "low <= high"),
+        ("ci outside [1.2, 0.8]", "low <= high"),
         ("ci >= 0.8", "needs a number"),
     ],
 )

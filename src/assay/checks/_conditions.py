@@ -6,9 +6,12 @@ A condition is a short sentence over one field of an :class:`~assay.metrics.Esti
     value < 0.2             the point estimate is below 0.2
     value in [0.8, 1.2]     the point estimate lies in the closed range
     ci in [0.8, 1.2]        the whole confidence interval lies in the range
+    ci outside [0.8, 1.2]   the whole confidence interval lies outside the range (one side)
+    value outside [0.8, 1.2]  the point estimate lies outside the closed range
 
-Fields: ``value``, ``ci_low``, ``ci_high``, ``ci`` (only with ``in``). Operators: ``>=``, ``>``,
-``<=``, ``<``, ``in``.
+Fields: ``value``, ``ci_low``, ``ci_high``, ``ci`` (only with ``in`` or ``outside``).
+Operators: ``>=``, ``>``, ``<=``, ``<``, ``in``, ``outside``. Alert rules use ``outside`` to
+say when a window is out of bounds.
 """
 
 from __future__ import annotations
@@ -23,14 +26,14 @@ from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_serializer, mo
 from assay.metrics import Estimate
 
 Field = Literal["value", "ci_low", "ci_high", "ci"]
-Operator = Literal[">=", ">", "<=", "<", "in"]
+Operator = Literal[">=", ">", "<=", "<", "in", "outside"]
 
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
 }
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _COMPARISON = re.compile(rf"^\s*(\w+)\s*(>=|<=|>|<)\s*({_NUMBER})\s*$")
-_RANGE = re.compile(rf"^\s*(\w+)\s+in\s*\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]\s*$")
+_RANGE = re.compile(rf"^\s*(\w+)\s+(in|outside)\s*\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]\s*$")
 _FIELDS = ("value", "ci_low", "ci_high", "ci")
 _SYNTAX = "write e.g. 'ci_low >= 0.75' or 'value in [0.8, 1.2]'"
 
@@ -53,7 +56,7 @@ class Condition(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> Condition:
-        if self.operator == "in":
+        if self.operator in ("in", "outside"):
             if self.low is None or self.high is None or self.low > self.high:
                 raise ValueError(f"a range needs low <= high; {_SYNTAX}")
         elif self.bound is None or self.field == "ci":
@@ -65,8 +68,8 @@ class Condition(BaseModel):
         return str(self)
 
     def __str__(self) -> str:
-        if self.operator == "in":
-            return f"{self.field} in [{self.low:g}, {self.high:g}]"
+        if self.operator in ("in", "outside"):
+            return f"{self.field} {self.operator} [{self.low:g}, {self.high:g}]"
         return f"{self.field} {self.operator} {self.bound:g}"
 
     def holds(self, estimate: Estimate) -> bool:
@@ -87,6 +90,9 @@ class Condition(BaseModel):
         if self.operator == "in":
             assert self.low is not None and self.high is not None
             return all(self.low <= v <= self.high for v in values)
+        if self.operator == "outside":
+            assert self.low is not None and self.high is not None
+            return all(v < self.low for v in values) or all(v > self.high for v in values)
         assert self.bound is not None
         return all(_OPERATORS[self.operator](v, self.bound) for v in values)
 
@@ -94,8 +100,8 @@ class Condition(BaseModel):
 def parse_condition(text: str) -> dict[str, object]:
     """Parse the text form into the fields of :class:`Condition`."""
     if match := _RANGE.match(text):
-        field, low, high = match.groups()
-        parsed: dict[str, object] = {"field": field, "operator": "in",
+        field, op, low, high = match.groups()
+        parsed: dict[str, object] = {"field": field, "operator": op,
                                      "low": float(low), "high": float(high)}
     elif match := _COMPARISON.match(text):
         field, op, bound = match.groups()
@@ -115,8 +121,8 @@ ConditionText = Annotated[
     WithJsonSchema({
         "type": "string",
         "description": "e.g. 'ci_low >= 0.75', 'value < 0.2', 'value in [0.8, 1.2]', "
-                       "'ci in [0.8, 1.2]'",
-        "pattern": r"^\s*(value|ci_low|ci_high|ci)\s*(>=|<=|>|<|in)\s*\S.*$",
+                       "'ci in [0.8, 1.2]', 'ci outside [0.8, 1.2]'",
+        "pattern": r"^\s*(value|ci_low|ci_high|ci)\s*(>=|<=|>|<|in|outside)\s*\S.*$",
     }),
 ]
 """A condition as written in a plan (its JSON Schema is a string)."""

@@ -28,7 +28,7 @@ from assay.checks._specs import (
     SegmentCheck,
     readable_grouping,
 )
-from assay.checks._yaml import load_yaml_with_lines
+from assay.checks._yaml import describe_validation_error, load_yaml_with_lines
 from assay.data import Roles, json_fingerprint
 from assay.errors import PlanError
 from assay.metrics import get_metric
@@ -185,7 +185,8 @@ class Plan(BaseModel):
         try:
             return cls.model_validate(document)
         except ValidationError as exc:
-            raise PlanError(_describe(exc, source, lines)) from exc
+            raise PlanError(describe_validation_error(
+                exc, source, lines, what="plan", tags=CHECK_TAGS.values())) from exc
 
     def to_yaml(self) -> str:
         """The plan as YAML (reads back to an equal plan)."""
@@ -203,37 +204,3 @@ class Plan(BaseModel):
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["title"] = "Assay plan"
         return schema
-
-
-def _describe(error: ValidationError, source: str, lines: dict[tuple[Any, ...], int]) -> str:
-    problems = []
-    for item in error.errors():
-        location = tuple(p for p in item["loc"] if not _is_union_tag(p))
-        line = _nearest_line(location, lines)
-        where = _path_text(location) or "plan"
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = f"unknown field {location[-1]!r}"
-        elif item["type"] == "missing":
-            message = f"required field {location[-1]!r} is missing"
-            where = _path_text(location[:-1]) or "plan"
-        problems.append(f"{source}" + (f" line {line}" if line else "") + f", {where}: {message}")
-    return "\n".join(problems)
-
-
-def _is_union_tag(part: Any) -> bool:
-    return part in CHECK_TAGS.values()
-
-
-def _nearest_line(location: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
-    for end in range(len(location), -1, -1):
-        if location[:end] in lines:
-            return lines[location[:end]]
-    return None
-
-
-def _path_text(location: tuple[Any, ...]) -> str:
-    text = ""
-    for part in location:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 
 def load_yaml_with_lines(text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
@@ -40,3 +42,40 @@ def _walk(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], i
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*path, index), lines)
+
+
+def describe_validation_error(error: ValidationError, source: str,
+                              lines: dict[tuple[Any, ...], int], *, what: str,
+                              tags: Collection[str] = ()) -> str:
+    """One line per problem: ``source line N, path.to.field: message``.
+
+    ``what`` names the document when the problem is at its top; ``tags`` are the names of
+    discriminated-union members, which pydantic puts in the location and a reader never wrote.
+    """
+    problems = []
+    for item in error.errors():
+        location = tuple(p for p in item["loc"] if p not in tags)
+        line = _nearest_line(location, lines)
+        where = _path_text(location) or what
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = f"unknown field {location[-1]!r}"
+        elif item["type"] == "missing":
+            message = f"required field {location[-1]!r} is missing"
+            where = _path_text(location[:-1]) or what
+        problems.append(f"{source}" + (f" line {line}" if line else "") + f", {where}: {message}")
+    return "\n".join(problems)
+
+
+def _nearest_line(location: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
+    for end in range(len(location), -1, -1):
+        if location[:end] in lines:
+            return lines[location[:end]]
+    return None
+
+
+def _path_text(location: tuple[Any, ...]) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text

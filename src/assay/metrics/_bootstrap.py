@@ -236,7 +236,7 @@ def _replicates(
         if arrays[0].ndim == 1
         else []
     )
-    labels = y if stratified and spec.task != "regression" else None
+    labels = y if stratified and spec.stratify and spec.task != "regression" else None
     resampler = Resampler(make_strata(labels, keys, n), n)
 
     def evaluate(w: FloatArray | None) -> FloatArray:

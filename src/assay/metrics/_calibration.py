@@ -43,6 +43,7 @@ def _register(
     greater_is_better: bool | None,
     ideal: float,
     params: tuple[str, ...] = (),
+    stratify: bool = True,
 ) -> None:
     register_metric(
         MetricSpec(
@@ -56,6 +57,7 @@ def _register(
             params=params,
             description=description,
             tags=frozenset({"calibration"}),
+            stratify=stratify,
         )
     )
 
@@ -182,6 +184,7 @@ _register(
     "Calibration-in-the-large: logistic intercept with logit(p) as offset.",
     greater_is_better=None,
     ideal=0.0,
+    stratify=False,
 )
 
 
@@ -215,6 +218,7 @@ _register(
     "Observed events divided by the sum of predicted probabilities.",
     greater_is_better=None,
     ideal=1.0,
+    stratify=False,
 )
 
 

@@ -59,6 +59,10 @@ class MetricSpec:
     """For proportions: the numerator and denominator, used by the Wilson interval."""
     description: str = ""
     tags: frozenset[str] = field(default_factory=frozenset)
+    stratify: bool = True
+    """Whether the bootstrap may resample cases and controls separately. ``False`` for metrics
+    that weigh the number of events against expectation (O:E ratio, calibration-in-the-large):
+    holding the event count fixed would leave out most of their sampling variance."""
 
 
 _REGISTRY: dict[str, MetricSpec] = {}

@@ -171,7 +171,8 @@ def bootstrap_metric(
         Non-negative integer seed.
     stratified
         Resample cases and controls separately (binary and multiclass outcomes). A regression
-        outcome is always one stratum.
+        outcome is always one stratum, and so are metrics registered with ``stratify=False``
+        (the O:E ratio and calibration-in-the-large, whose variance comes from the event count).
     sample_weight
         Optional non-negative weights, carried with each resampled row.
     jackknife_groups

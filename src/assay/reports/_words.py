@@ -106,7 +106,10 @@ def condition_parts(text: str, level: float, *, of: str = "") -> tuple[str, str]
     ci = f"{format_level(level)} CI{of}"
     subject = {"value": f"the estimate{of}", "ci_low": f"the lower bound of the {ci}",
                "ci_high": f"the upper bound of the {ci}", "ci": f"the whole {ci}"}
-    if condition.operator == "in":
+    if condition.operator == "outside":
+        predicate = (f"outside {format_threshold(condition.low)} to "
+                     f"{format_threshold(condition.high)}")
+    elif condition.operator == "in":
         predicate = (f"between {format_threshold(condition.low)} and "
                      f"{format_threshold(condition.high)}")
     else:
