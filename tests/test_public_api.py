@@ -8,7 +8,8 @@ import pytest
 
 PACKAGES = ["assay", "assay.data", "assay.checks", "assay.metrics", "assay.subgroups",
             "assay.reports", "assay.datasets", "assay.errors", "assay.robustness",
-            "assay.store", "assay.governance", "assay.integrations.mlflow", "assay.drift"]
+            "assay.store", "assay.governance", "assay.integrations.mlflow", "assay.drift",
+            "assay.monitoring"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -16,7 +16,7 @@ runner = CliRunner()
 def test_db_upgrade_downgrade_and_audit_verify(database_url: str) -> None:
     upgraded = runner.invoke(app, ["db", "upgrade", "--url", database_url])
     assert upgraded.exit_code == 0, upgraded.output
-    assert "none" not in upgraded.output and "→ 0003" in upgraded.output
+    assert "none" not in upgraded.output and "→ 0004" in upgraded.output
     store = Store.open(database_url)
     store.create_product("sepsis-alert", actor="ana")
     store.create_product("deterioration", actor="ana")

@@ -7,8 +7,10 @@ from assay.store._migrate import MIGRATIONS
 from assay.store._tables import Base
 
 TABLES = {"products", "product_versions", "runs", "check_results", "audit_events", "audit_head",
-          "sign_offs", "gate_decisions", "contingencies"}
-TABLES_0002 = TABLES - {"sign_offs", "gate_decisions", "contingencies"}
+          "sign_offs", "gate_decisions", "contingencies", "monitors", "monitor_windows",
+          "alerts", "notifications", "deliveries"}
+TABLES_0003 = TABLES - {"monitors", "monitor_windows", "alerts", "notifications", "deliveries"}
+TABLES_0002 = TABLES_0003 - {"sign_offs", "gate_decisions", "contingencies"}
 
 
 def _tables(store: Store) -> set[str]:
@@ -20,8 +22,10 @@ def test_upgrade_from_empty_then_downgrade_one_step(database_url: str) -> None:
     try:
         assert store.current_revision() is None and _tables(store) == set()
         store.upgrade()
-        assert store.current_revision() == head_revision() == "0003"
+        assert store.current_revision() == head_revision() == "0004"
         assert _tables(store) == TABLES
+        store.downgrade("-1")
+        assert store.current_revision() == "0003" and _tables(store) == TABLES_0003
         store.downgrade("-1")
         assert store.current_revision() == "0002" and _tables(store) == TABLES_0002
         columns = {c["name"] for c in sa.inspect(store.engine).get_columns("product_versions")}
@@ -55,3 +59,4 @@ def test_the_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS / "versions" / "0001_initial.py").is_file()
     assert (MIGRATIONS / "versions" / "0002_audit_append_only.py").is_file()
     assert (MIGRATIONS / "versions" / "0003_governance.py").is_file()
+    assert (MIGRATIONS / "versions" / "0004_monitoring.py").is_file()

@@ -8,8 +8,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 IntervalMethod = Literal[
-    "delong", "wilson", "bootstrap-percentile", "bootstrap-bca", "none"
+    "delong", "wilson", "bootstrap-percentile", "bootstrap-bca", "normal", "cbpe", "none"
 ]
+"""How an interval was obtained. ``normal``: a normal approximation from standard errors (a
+mean, a difference of two estimates); ``cbpe``: the range a label-free estimate's realised
+value would take if the scores stay calibrated (outcomes drawn from the scores)."""
 
 
 class Estimate(BaseModel):

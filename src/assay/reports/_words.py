@@ -51,7 +51,8 @@ _COUNT_PHRASES: dict[str, tuple[str, str]] = {
 }
 _METHOD_NAMES = {"delong": "DeLong", "wilson": "Wilson", "bootstrap": "Bootstrap",
                  "bootstrap-percentile": "Bootstrap (percentile)",
-                 "bootstrap-bca": "Bootstrap (BCa)", "none": "No interval"}
+                 "bootstrap-bca": "Bootstrap (BCa)", "normal": "Normal approximation",
+                 "cbpe": "Simulated outcomes (label-free estimate)", "none": "No interval"}
 _PREDICATES = {">=": "at least", ">": "above", "<=": "at most", "<": "below"}
 PLOT_CAPTIONS = {
     "roc": "Sensitivity against 1 − specificity at every threshold. The dotted diagonal is "

@@ -1,5 +1,6 @@
 """The SQLAlchemy tables of the store: product → version → run → check result, the audit log,
-and the governance record (sign-offs, gate decisions, contingencies).
+the governance record (sign-offs, gate decisions, contingencies) and monitoring (monitors,
+window results with their revisions, alerts, notifications and their delivery attempts).
 
 Keys are UUIDs (``sqlalchemy.Uuid``: native on PostgreSQL, 32 hex characters on SQLite);
 timestamps are timezone-aware and set per row in UTC. The Alembic migrations in
@@ -12,6 +13,7 @@ import uuid
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -24,12 +26,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AlertRow",
     "AuditEventRow",
     "AuditHeadRow",
     "Base",
     "CheckResultRow",
     "ContingencyRow",
+    "DeliveryRow",
     "GateDecisionRow",
+    "MonitorRow",
+    "MonitorWindowRow",
+    "NotificationRow",
     "ProductRow",
     "ProductVersionRow",
     "RunRow",
@@ -184,3 +191,95 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class MonitorRow(Base):
+    """A monitor: its spec (YAML as JSON), bound to a product version when it has one."""
+
+    __tablename__ = "monitors"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    version_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("product_versions.id"), nullable=True, index=True)
+    spec_json: Mapped[str] = mapped_column(Text)
+    spec_fingerprint: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class MonitorWindowRow(Base):
+    """One revision of one window's result; a window gains a revision when its rows or known
+    labels change (late labels), and never loses one."""
+
+    __tablename__ = "monitor_windows"
+    __table_args__ = (UniqueConstraint("monitor_id", "window_start", "window_end", "revision",
+                                       name="uq_monitor_window_revision"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    monitor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("monitors.id"), index=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revision: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    data_fingerprint: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    result_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class AlertRow(Base):
+    """An alert: open → acknowledged → resolved, or snoozed until a date; escalated once."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    monitor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("monitors.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    details_json: Mapped[str] = mapped_column(Text)
+    first_window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    snoozed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                           nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                          nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    notice: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    """A change not yet handed to the notifiers (``opened``, ``escalated``, ``reopened``)."""
+
+
+class NotificationRow(Base):
+    """A message owed to one notifier (the outbox): pending until delivered or given up."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    monitor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("monitors.id"), index=True)
+    notifier: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(Text)
+    message_json: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                          nullable=True)
+
+
+class DeliveryRow(Base):
+    """One attempt to deliver a notification: the delivery log."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    notification_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notifications.id"),
+                                                       index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,586 @@
+"""Delivery of monitoring alerts: console, JSON lines, e-mail, Slack, Teams and signed webhooks.
+
+A :class:`Message` is built elsewhere; a notifier only transports it. Every ``send`` raises
+:class:`DeliveryError` with a short reason when the message did not get through, and
+:func:`deliver` retries with exponential backoff and returns the attempts instead of raising,
+so that a failing channel is recorded rather than losing the alert. Only the standard library
+carries messages; secrets (SMTP password, webhook secret, webhook URLs) are read from the
+environment variables a monitoring file names, never from the file itself.
+
+>>> import io
+>>> stream = io.StringIO()
+>>> message = Message("[AMBER] sepsis-6h 2.1: calibration", "Slope 0.81 (0.70 to 0.93).",
+...                   "warning", {"monitor": "sepsis-6h"})
+>>> attempts = deliver(message, ConsoleNotifier(stream=stream), retries=0)
+>>> [(attempt.notifier, attempt.ok) for attempt in attempts]
+[('console', True)]
+>>> print(stream.getvalue(), end="")
+[AMBER] sepsis-6h 2.1: calibration
+<BLANKLINE>
+Slope 0.81 (0.70 to 0.93).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import logging
+import os
+import smtplib
+import ssl
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Annotated, Any, Literal, Protocol, TextIO
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from assay._version import __version__
+from assay.errors import AssayError, InputError
+
+__all__ = [
+    "ConsoleConfig", "ConsoleNotifier", "DeliveryAttempt", "DeliveryError", "EmailConfig",
+    "FileConfig", "FileNotifier", "Message", "Notifier", "NotifierConfig", "SlackConfig",
+    "SlackNotifier", "SmtpNotifier", "TeamsConfig", "TeamsNotifier", "WebhookConfig",
+    "WebhookNotifier", "build_notifier", "deliver", "verify_signature",
+]
+
+logger = logging.getLogger(__name__)
+
+Severity = Literal["info", "warning", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("info", "warning", "critical")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One alert, ready to send: a one-line subject, a plain-text body and a JSON payload."""
+
+    subject: str
+    text: str
+    severity: Severity
+    payload: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise InputError(f"message severity must be one of {', '.join(SEVERITIES)} "
+                             f"(got {self.severity!r})")
+        if not self.subject.strip() or "\n" in self.subject or "\r" in self.subject:
+            raise InputError(f"message subject must be one non-empty line (got {self.subject!r})")
+
+
+class DeliveryError(AssayError):
+    """A notifier could not deliver a message; the text is the short reason."""
+
+
+class Notifier(Protocol):
+    """Anything with a ``name`` that can ``send`` a :class:`Message` or raise DeliveryError."""
+
+    @property
+    def name(self) -> str: ...
+
+    def send(self, message: Message) -> None: ...
+
+
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    """The outcome of one try of one notifier; ``error`` is None when ``ok``."""
+
+    notifier: str
+    attempt: int
+    ok: bool
+    error: str | None
+    at: datetime
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _to_json(document: Any, *, canonical: bool = False) -> str:
+    try:
+        if canonical:
+            return json.dumps(document, sort_keys=True, separators=(",", ":"),
+                              default=_json_default, allow_nan=False)
+        return json.dumps(document, default=_json_default, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise DeliveryError(f"the message payload is not JSON: {exc}") from exc
+
+
+def _secret(variable: str, field: str) -> str:
+    value = os.environ.get(variable, "")
+    if not value:
+        raise InputError(f"environment variable {variable!r} (named by {field!r}) is not set "
+                         "or is empty")
+    return value
+
+
+class ConsoleNotifier:
+    """Write the subject, a blank line and the text to ``stream`` (standard output by default)."""
+
+    def __init__(self, name: str = "console", stream: TextIO | None = None) -> None:
+        self.name = name
+        self.stream = stream
+
+    def send(self, message: Message) -> None:
+        stream = self.stream if self.stream is not None else sys.stdout
+        try:
+            stream.write(f"{message.subject}\n\n{message.text}\n")
+            stream.flush()
+        except (OSError, ValueError) as exc:
+            raise DeliveryError(f"cannot write to the console: {exc}") from exc
+
+    def __repr__(self) -> str:
+        return f"ConsoleNotifier(name={self.name!r})"
+
+
+class FileNotifier:
+    """Append one JSON line per message: ``sent_at``, ``subject``, ``severity``, ``text``,
+    ``payload``."""
+
+    def __init__(self, path: str | os.PathLike[str], name: str = "file",
+                 *, clock: Callable[[], datetime] = _utc_now) -> None:
+        self.name = name
+        self.path = Path(path)
+        self._clock = clock
+
+    def send(self, message: Message) -> None:
+        line = _to_json({"sent_at": self._clock().isoformat(), "subject": message.subject,
+                         "severity": message.severity, "text": message.text,
+                         "payload": message.payload})
+        try:
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+        except OSError as exc:
+            raise DeliveryError(f"cannot append to {self.path}: {exc.strerror or exc}") from exc
+
+    def __repr__(self) -> str:
+        return f"FileNotifier({str(self.path)!r}, name={self.name!r})"
+
+
+class SmtpNotifier:
+    """Send a multipart e-mail: the text as ``text/plain`` and the payload as ``alert.json``.
+
+    With ``password_env`` the notifier logs in as ``username`` (the sender when not given) with
+    the password read from that environment variable; ``starttls`` upgrades the connection
+    before logging in.
+    """
+
+    def __init__(self, host: str, port: int, sender: str, recipients: Sequence[str], *,
+                 username: str | None = None, password_env: str | None = None,
+                 starttls: bool = False, timeout: float = 10.0, name: str = "email") -> None:
+        if isinstance(recipients, str) or not recipients:
+            raise InputError("an email notifier needs a list of one or more recipients")
+        for address in (sender, *recipients):
+            if "@" not in address or any(char.isspace() for char in address):
+                raise InputError(f"{address!r} is not an e-mail address")
+        if username is not None and password_env is None:
+            raise InputError(f"email notifier {name!r}: 'username' needs 'password_env'")
+        self.name = name
+        self.host, self.port, self.sender = host, port, sender
+        self.recipients = tuple(recipients)
+        self.username = username if username is not None else sender
+        self.starttls, self.timeout = starttls, timeout
+        self._password = _secret(password_env, "password_env") if password_env else None
+
+    def email(self, message: Message) -> EmailMessage:
+        """The e-mail this notifier sends for ``message``."""
+        email = EmailMessage()
+        email["Subject"] = " ".join(message.subject.split())
+        email["From"] = self.sender
+        email["To"] = ", ".join(self.recipients)
+        email["Date"] = formatdate(localtime=False, usegmt=True)
+        email["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2])
+        email["X-Assay-Severity"] = message.severity
+        email.set_content(message.text)
+        email.add_attachment(_to_json(message.payload).encode("utf-8"), maintype="application",
+                             subtype="json", filename="alert.json")
+        return email
+
+    def send(self, message: Message) -> None:
+        email = self.email(message)
+        where = f"SMTP {self.host}:{self.port}"
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self._password is not None:
+                    smtp.login(self.username, self._password)
+                refused = smtp.send_message(email, self.sender, list(self.recipients))
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise DeliveryError(f"{where} refused every recipient: "
+                                f"{', '.join(exc.recipients)}") from exc
+        except smtplib.SMTPResponseException as exc:
+            error = exc.smtp_error
+            reason = error.decode("utf-8", "replace") if isinstance(error, bytes) else error
+            raise DeliveryError(f"{where} answered {exc.smtp_code} {reason}") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"{where}: {_reason(exc)}") from exc
+        if refused:
+            raise DeliveryError(f"{where} refused {', '.join(sorted(refused))}")
+
+    def __repr__(self) -> str:
+        return (f"SmtpNotifier({self.host!r}, {self.port}, {self.sender!r}, "
+                f"{list(self.recipients)!r}, name={self.name!r})")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirected POST would arrive as a GET without the alert: treat 3xx as a failure."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def _checked_url(url: str, field: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InputError(f"{field} must be an http:// or https:// address (got a "
+                         f"{parts.scheme or 'relative'!s} address)")
+    return url
+
+
+def _post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> None:
+    """POST ``body`` as JSON; any answer but 2xx, or no answer, is a :class:`DeliveryError`."""
+    parts = urllib.parse.urlsplit(url)
+    where = f"{parts.scheme}://{parts.netloc}"  # not the path: webhook paths hold tokens
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": f"assay/{__version__}", **headers})
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            response.read()
+            status = int(response.status)
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"{where} answered HTTP {exc.code} {exc.reason}") from exc
+    except urllib.error.URLError as exc:
+        reason = _reason(exc.reason) if isinstance(exc.reason, BaseException) else exc.reason
+        raise DeliveryError(f"{where}: {reason}") from exc
+    except (OSError, http.client.HTTPException) as exc:
+        raise DeliveryError(f"{where}: {_reason(exc)}") from exc
+    if not 200 <= status < 300:
+        raise DeliveryError(f"{where} answered HTTP {status}")
+
+
+_SLACK_EMOJI = {"info": ":information_source:", "warning": ":warning:",
+                "critical": ":rotating_light:"}
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class SlackNotifier:
+    """Post to a Slack incoming webhook: ``text`` for notifications plus header, section and
+    context ``blocks``."""
+
+    def __init__(self, webhook_url: str, name: str = "slack", *, timeout: float = 10.0) -> None:
+        self.name = name
+        self._url = _checked_url(webhook_url, f"slack notifier {name!r} url")
+        self.timeout = timeout
+
+    def document(self, message: Message) -> dict[str, Any]:
+        """The JSON document posted for ``message`` (Slack limits clip long texts)."""
+        return {
+            "text": _clip(_slack_escape(f"{message.subject}\n{message.text}"), 3000),
+            "blocks": [
+                {"type": "header", "text": {"type": "plain_text", "emoji": True,
+                                            "text": _clip(message.subject, 150)}},
+                {"type": "section", "text": {"type": "mrkdwn",
+                                             "text": _clip(_slack_escape(message.text), 3000)}},
+                {"type": "context", "elements": [{"type": "mrkdwn", "text":
+                    f"{_SLACK_EMOJI[message.severity]} {message.severity} · Assay monitoring"}]},
+            ],
+        }
+
+    def send(self, message: Message) -> None:
+        body = _to_json(self.document(message)).encode("utf-8")
+        _post(self._url, body, {}, self.timeout)
+
+    def __repr__(self) -> str:
+        return f"SlackNotifier(<webhook url hidden>, name={self.name!r})"
+
+
+_TEAMS_COLOUR = {"info": "Accent", "warning": "Warning", "critical": "Attention"}
+
+
+class TeamsNotifier:
+    """Post an Adaptive Card (version 1.4) to a Teams incoming webhook or Workflows URL."""
+
+    def __init__(self, webhook_url: str, name: str = "teams", *, timeout: float = 10.0) -> None:
+        self.name = name
+        self._url = _checked_url(webhook_url, f"teams notifier {name!r} url")
+        self.timeout = timeout
+
+    def document(self, message: Message) -> dict[str, Any]:
+        """The JSON document posted for ``message``: one text block per line of the text."""
+        lines = [{"type": "TextBlock", "text": line, "wrap": True, "spacing": "Small"}
+                 for line in message.text.splitlines() if line.strip()]
+        card = {
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard",
+            "version": "1.4",
+            "msteams": {"width": "Full"},
+            "body": [
+                {"type": "TextBlock", "text": message.subject, "wrap": True, "size": "Medium",
+                 "weight": "Bolder", "color": _TEAMS_COLOUR[message.severity]},
+                *lines,
+                {"type": "FactSet", "facts": [{"title": "Severity", "value": message.severity}]},
+            ],
+        }
+        return {"type": "message", "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
+            "content": card}]}
+
+    def send(self, message: Message) -> None:
+        body = _to_json(self.document(message)).encode("utf-8")
+        _post(self._url, body, {}, self.timeout)
+
+    def __repr__(self) -> str:
+        return f"TeamsNotifier(<webhook url hidden>, name={self.name!r})"
+
+
+def _signature(secret: str | bytes, timestamp: str, body: bytes) -> str:
+    key = secret.encode("utf-8") if isinstance(secret, str) else secret
+    digest = hmac.new(key, timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+    return f"sha256={digest.hexdigest()}"
+
+
+def verify_signature(secret: str | bytes, timestamp: str | int, body: bytes,
+                     signature_header: str, *, max_age_seconds: float | None = None,
+                     now: float | None = None) -> bool:
+    """Whether a webhook request came from an Assay holding ``secret``.
+
+    ``timestamp`` and ``signature_header`` are the ``X-Assay-Timestamp`` and
+    ``X-Assay-Signature`` headers and ``body`` the raw request body. The comparison takes
+    constant time. With ``max_age_seconds``, a request older (or further in the future) than
+    that, against ``now`` (default: the current time), is refused as a possible replay.
+
+    >>> verify_signature("s3cret", "1767225600", b"{}", _signature("s3cret", "1767225600", b"{}"))
+    True
+    >>> verify_signature("other", "1767225600", b"{}", _signature("s3cret", "1767225600", b"{}"))
+    False
+    """
+    timestamp = str(timestamp).strip()
+    if not timestamp.isascii() or not timestamp.isdigit():
+        return False
+    if max_age_seconds is not None:
+        current = time.time() if now is None else now
+        if abs(current - int(timestamp)) > max_age_seconds:
+            return False
+    expected = _signature(secret, timestamp, body).encode("ascii")
+    return hmac.compare_digest(expected, signature_header.strip().encode("utf-8", "replace"))
+
+
+class WebhookNotifier:
+    """POST the payload as canonical JSON (sorted keys, no spaces), signed with HMAC-SHA256.
+
+    Headers ``X-Assay-Timestamp: <unix seconds>`` and ``X-Assay-Signature: sha256=<hex>``, the
+    HMAC of ``f"{timestamp}.{body}"`` with the secret read from ``secret_env``; receivers check
+    them with :func:`verify_signature`.
+    """
+
+    def __init__(self, url: str, *, secret_env: str, name: str = "webhook",
+                 timeout: float = 10.0, clock: Callable[[], float] = time.time) -> None:
+        self.name = name
+        self._url = _checked_url(url, f"webhook notifier {name!r} url")
+        self._secret = _secret(secret_env, "secret_env")
+        self.timeout = timeout
+        self._clock = clock
+
+    def send(self, message: Message) -> None:
+        body = _to_json(message.payload, canonical=True).encode("utf-8")
+        timestamp = str(int(self._clock()))
+        _post(self._url, body, {"X-Assay-Timestamp": timestamp,
+                                "X-Assay-Signature": _signature(self._secret, timestamp, body)},
+              self.timeout)
+
+    def __repr__(self) -> str:
+        return f"WebhookNotifier(<url hidden>, name={self.name!r})"
+
+
+def deliver(message: Message, notifier: Notifier, *, retries: int = 3, backoff: float = 1.0,
+            sleep: Callable[[float], None] = time.sleep,
+            clock: Callable[[], datetime] = _utc_now) -> list[DeliveryAttempt]:
+    """Send ``message`` with up to ``retries`` retries; never raises on a failed delivery.
+
+    Waits ``backoff * 2**k`` seconds before retry ``k + 1`` (1, 2, 4 s by default). A
+    :class:`DeliveryError` or any other exception from the notifier (a bug must not lose an
+    alert) is a failed attempt; the last attempt in the list says whether the message got
+    through.
+    """
+    if retries < 0 or backoff < 0:
+        raise InputError(f"retries and backoff must be 0 or more (got {retries}, {backoff})")
+    attempts: list[DeliveryAttempt] = []
+    for number in range(1, retries + 2):
+        error: str | None = None
+        try:
+            notifier.send(message)
+        except DeliveryError as exc:
+            error = str(exc)
+        except Exception as exc:  # a notifier bug is a failed attempt, never a lost alert
+            logger.exception("notifier %r failed unexpectedly", notifier.name)
+            error = f"{type(exc).__name__}: {exc}"
+        attempts.append(DeliveryAttempt(notifier.name, number, error is None, error, clock()))
+        if error is None:
+            return attempts
+        logger.warning("notifier %r attempt %d of %d failed: %s", notifier.name, number,
+                       retries + 1, error)
+        if number <= retries:
+            sleep(backoff * 2 ** (number - 1))
+    logger.error("notifier %r did not deliver %r after %d attempts", notifier.name,
+                 message.subject, len(attempts))
+    return attempts
+
+
+_CONFIG = ConfigDict(frozen=True, extra="forbid")
+
+
+class ConsoleConfig(BaseModel):
+    model_config = _CONFIG
+    type: Literal["console"]
+    name: str = "console"
+
+
+class FileConfig(BaseModel):
+    model_config = _CONFIG
+    type: Literal["file"]
+    path: Path
+    name: str = "file"
+
+
+class EmailConfig(BaseModel):
+    model_config = _CONFIG
+    type: Literal["email"]
+    host: str = Field(min_length=1)
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str
+    to: tuple[str, ...] = Field(min_length=1)
+    username: str | None = None
+    password_env: str | None = None
+    starttls: bool = False
+    timeout: float = Field(default=10.0, gt=0)
+    name: str = "email"
+
+
+class _UrlConfig(BaseModel):
+    model_config = _CONFIG
+    url: str | None = None
+    url_env: str | None = None
+    timeout: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def check_one_url(self) -> _UrlConfig:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("give exactly one of 'url' or 'url_env' (an environment variable "
+                             "holding the URL, which is a secret)")
+        return self
+
+    def resolved_url(self) -> str:
+        return self.url if self.url is not None else _secret(str(self.url_env), "url_env")
+
+
+class SlackConfig(_UrlConfig):
+    type: Literal["slack"]
+    name: str = "slack"
+
+
+class TeamsConfig(_UrlConfig):
+    type: Literal["teams"]
+    name: str = "teams"
+
+
+class WebhookConfig(_UrlConfig):
+    type: Literal["webhook"]
+    secret_env: str
+    name: str = "webhook"
+
+
+NotifierConfig = Annotated[
+    ConsoleConfig | FileConfig | EmailConfig | SlackConfig | TeamsConfig | WebhookConfig,
+    Field(discriminator="type"),
+]
+"""One notifier of a monitoring file, told apart by its ``type`` field."""
+
+_NOTIFIER_CONFIG: TypeAdapter[NotifierConfig] = TypeAdapter(NotifierConfig)
+_TYPES = ("console", "file", "email", "slack", "teams", "webhook")
+
+
+def _config_error(exc: ValidationError) -> InputError:
+    messages = []
+    for error in exc.errors():
+        kind, *field = [str(part) for part in error["loc"]] or ["notifier"]
+        where = f"{kind} notifier"
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            given = error.get("input")
+            got = given.get("type") if isinstance(given, dict) else None
+            messages.append(f"notifier 'type' must be one of {', '.join(_TYPES)} "
+                            f"(got {got!r})")
+        elif error["type"] == "extra_forbidden":
+            messages.append(f"{where}: {'.'.join(field)!r} is not a field")
+        elif error["type"] == "missing":
+            messages.append(f"{where}: field {'.'.join(field)!r} is required")
+        elif field:
+            messages.append(f"{where}: field {'.'.join(field)!r}: {error['msg']}")
+        else:
+            messages.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
+    return InputError("; ".join(messages))
+
+
+def build_notifier(config: NotifierConfig | Mapping[str, Any]) -> Notifier:
+    """The notifier a monitoring file declares; a bad config is an :class:`InputError` naming
+    the field, and a secret's missing environment variable one naming the variable.
+
+    >>> build_notifier({"type": "console", "name": "ward-screen"})
+    ConsoleNotifier(name='ward-screen')
+    """
+    if isinstance(config, Mapping):
+        try:
+            config = _NOTIFIER_CONFIG.validate_python(dict(config))
+        except ValidationError as exc:
+            raise _config_error(exc) from exc
+    if isinstance(config, ConsoleConfig):
+        return ConsoleNotifier(name=config.name)
+    if isinstance(config, FileConfig):
+        return FileNotifier(config.path, name=config.name)
+    if isinstance(config, EmailConfig):
+        return SmtpNotifier(config.host, config.port, config.sender, config.to,
+                            username=config.username, password_env=config.password_env,
+                            starttls=config.starttls, timeout=config.timeout, name=config.name)
+    if isinstance(config, SlackConfig):
+        return SlackNotifier(config.resolved_url(), name=config.name, timeout=config.timeout)
+    if isinstance(config, TeamsConfig):
+        return TeamsNotifier(config.resolved_url(), name=config.name, timeout=config.timeout)
+    return WebhookNotifier(config.resolved_url(), secret_env=config.secret_env,
+                           name=config.name, timeout=config.timeout)
