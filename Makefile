@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench bench-peers lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,20 @@ demo: $(VENV)/.installed-demo
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed-test
+# The drift benchmark's peers pin an old plotly: each gets a virtualenv of its own.
+# NannyML 0.13.1 imports statsmodels without declaring it.
+PEER_PINS_evidently := evidently==0.7.23 "pandas<3" pyarrow
+PEER_PINS_nannyml := nannyml==0.13.1 statsmodels "pandas<3" pyarrow
+
+bench/.venv-%/.installed: Makefile
+	$(PYTHON) -m venv bench/.venv-$*
+	bench/.venv-$*/bin/python -m pip install --quiet --upgrade pip
+	bench/.venv-$*/bin/python -m pip install --quiet $(PEER_PINS_$*)
+	touch $@
+
+bench-peers: bench/.venv-evidently/.installed bench/.venv-nannyml/.installed
+
+bench: $(VENV)/.installed-test bench-peers
 	$(BIN)/python bench/run.py
 
 lint: $(VENV)/.installed-test

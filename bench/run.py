@@ -1,5 +1,6 @@
-"""Benchmarks: Assay's DeLong and AUROC bootstrap against scikit-learn baselines (a, b), and
-the subgroup table with bootstrap intervals against fairlearn's MetricFrame (c).
+"""Benchmarks: Assay's DeLong and AUROC bootstrap against scikit-learn baselines (a, b),
+the subgroup table with bootstrap intervals against fairlearn's MetricFrame (c), and drift
+against Evidently and NannyML (d).
 
 Run with ``make bench`` (``.venv/bin/python bench/run.py``); see ``bench/README.md``.
 Not part of the test suite.
@@ -20,6 +21,8 @@ from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score
 
 from assay.metrics.intervals import bootstrap_metric, delong_auroc_ci
+from drift import add_arguments as add_drift_arguments
+from drift import run as run_drift
 from subgroups import add_arguments as add_subgroup_arguments
 from subgroups import run as run_subgroups
 
@@ -86,12 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--only",
-        choices=["a", "b", "c"],
+        choices=["a", "b", "c", "d"],
         nargs="+",
-        default=["a", "b", "c"],
+        default=["a", "b", "c", "d"],
         help="run only these benchmarks ((a) and (b) always run together)",
     )
     add_subgroup_arguments(parser)
+    add_drift_arguments(parser)
     args = parser.parse_args(argv)
 
     met = True
@@ -99,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         met = _intervals(args)
     if "c" in set(args.only):
         met = run_subgroups(args) and met
+    if "d" in set(args.only):
+        met = run_drift(args) and met
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nprocess peak resident set            {rss_mb:8.1f} MB (whole run, all benchmarks)")
     return 0 if met else 1

@@ -9,7 +9,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from assay.drift._methods import MISSING_SHARE_THRESHOLD, missing_share_difference
+from assay.drift._methods import (
+    MISSING_SHARE_THRESHOLD,
+    missing_share_difference,
+    shared_work,
+)
 from assay.drift._registry import ColumnKind, get_drift_method
 from assay.errors import InputError
 from assay.subgroups._multiplicity import adjust
@@ -150,17 +154,19 @@ def compare_features(
                          threshold=MISSING_SHARE_THRESHOLD,
                          drifted=missing > MISSING_SHARE_THRESHOLD, p_value=p,
                          n_reference=len(ref_col), n_current=len(cur_col)))
-        for method in by_kind[kind]:
-            spec = get_drift_method(method)
-            if ref_values.size == 0 or cur_values.size == 0:
-                empty = reference_name if ref_values.size == 0 else current_name
-                raise InputError(f"column {name!r} has no non-missing value in {empty}")
-            statistic = spec.fn(ref_values, cur_values)
-            rows.append(dict(
-                feature=name, kind=kind, method=method, statistic=statistic,
-                threshold=spec.threshold, drifted=statistic > spec.threshold,
-                p_value=None if spec.p_value is None else spec.p_value(ref_values, cur_values),
-                n_reference=ref_values.size, n_current=cur_values.size))
+        with shared_work(ref_values, cur_values):  # the methods share sorts and counts
+            for method in by_kind[kind]:
+                spec = get_drift_method(method)
+                if ref_values.size == 0 or cur_values.size == 0:
+                    empty = reference_name if ref_values.size == 0 else current_name
+                    raise InputError(f"column {name!r} has no non-missing value in {empty}")
+                statistic = spec.fn(ref_values, cur_values)
+                rows.append(dict(
+                    feature=name, kind=kind, method=method, statistic=statistic,
+                    threshold=spec.threshold, drifted=statistic > spec.threshold,
+                    p_value=(None if spec.p_value is None
+                             else spec.p_value(ref_values, cur_values)),
+                    n_reference=ref_values.size, n_current=cur_values.size))
     tested = [i for i, row in enumerate(rows) if row["p_value"] is not None]
     if tested:
         raw = np.array([rows[i]["p_value"] for i in tested])
@@ -222,6 +228,11 @@ def _spec(name: str) -> Any:
 
 
 def _values(column: pd.Series, kind: ColumnKind) -> np.ndarray[Any, Any]:
+    """The non-missing values: float64 (numeric) or the levels as ``str`` objects."""
+    if kind == "numeric" and isinstance(column.dtype, np.dtype):
+        values = column.to_numpy(dtype=np.float64)  # a NumPy int or float column
+        missing = np.isnan(values)
+        return values[~missing] if missing.any() else values
     present = column.dropna()
     if kind == "numeric":
         return present.to_numpy(dtype=np.float64)

@@ -62,6 +62,10 @@ class WindowResult(BaseModel):
     """Share of missing values per monitored feature."""
     drift: tuple[DriftRecord, ...]
     subgroups: tuple[SubgroupTable, ...]
+    reference_signals: dict[str, Estimate]
+    """The same signals on the reference (validation) data, for comparison."""
+    estimation_assumption: str | None = None
+    """What the label-free ``estimated_*`` signals assume, checked on the reference."""
     data_fingerprint: str
     """Hash of the window's rows and the labels known as of ``as_of``."""
 
@@ -161,6 +165,8 @@ def evaluate_window(spec: MonitorSpec, reference: Reference, rows: pd.DataFrame,
         missing_share={f: float(rows[f].isna().mean()) if n else 0.0 for f in spec.features},
         drift=_drift(spec, reference, rows),
         subgroups=_subgroups(spec, rows.loc[known], seed),
+        reference_signals=reference.signals,
+        estimation_assumption=None if reference.cbpe is None else reference.cbpe.assumption,
         data_fingerprint=window_fingerprint(rows, known, spec),
     )
 
