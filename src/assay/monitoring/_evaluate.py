@@ -20,6 +20,7 @@ from assay.errors import InputError, UndefinedMetricError
 from assay.metrics import Estimate, estimate, get_metric
 from assay.metrics.intervals import wilson_interval
 from assay.monitoring._cbpe import CBPE, fit_cbpe
+from assay.monitoring._intervals import CLOSED_FORM, closed_form_estimate
 from assay.monitoring._spec import MonitorSpec
 from assay.monitoring._windows import Window, parse_duration
 from assay.subgroups import SubgroupTable, metric_by_group
@@ -35,7 +36,7 @@ __all__ = [
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _N_BOOT = 500
-"""Bootstrap replicates per window metric: enough for a monitoring interval, 2× faster."""
+"""Bootstrap replicates per window metric (those without a closed-form interval)."""
 
 
 class WindowResult(BaseModel):
@@ -196,7 +197,8 @@ def _performance(spec: MonitorSpec, y: np.ndarray[Any, Any], score: np.ndarray[A
     for metric in spec.metrics:
         params: dict[str, Any] = {"threshold": spec.threshold} if _takes_threshold(metric) else {}
         try:
-            found[metric] = estimate(metric, y, score, n_boot=_N_BOOT, seed=seed, **params)
+            found[metric] = (closed_form_estimate(metric, y, score) if metric in CLOSED_FORM
+                             else estimate(metric, y, score, n_boot=_N_BOOT, seed=seed, **params))
         except UndefinedMetricError as exc:
             reasons[metric] = str(exc)
     return found, reasons

@@ -213,8 +213,10 @@ class MonitorSpec(BaseModel):
     start: date | None = None
     """First day to monitor; default the earliest prediction in the source."""
     threshold: float | None = Field(default=None, gt=0.0, lt=1.0)
-    metrics: tuple[str, ...] = ("auroc", "oe_ratio", "calibration_slope", "ici")
-    """Realised performance per window (threshold metrics use ``threshold``)."""
+    metrics: tuple[str, ...] = ("auroc", "oe_ratio", "calibration_slope")
+    """Realised performance per window (threshold metrics use ``threshold``). AUROC has a
+    DeLong interval, O:E and the calibration slope closed-form ones; others (``ici``...) are
+    bootstrapped, about a second per window each."""
     drift_features: tuple[str, ...] | None = None
     """Features compared with the reference each window; default ``roles.features``."""
     subgroup_metrics: tuple[str, ...] = ("flag_rate", "oe_ratio")
