@@ -9,12 +9,8 @@ import hmac
 import io
 import json
 import socket
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -22,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import Envelope
 from pydantic import TypeAdapter, ValidationError
 
 from assay.errors import InputError
@@ -41,6 +37,7 @@ from assay.monitoring._notifiers import (
     deliver,
     verify_signature,
 )
+from tests.monitoring.conftest import MailHandler, Receiver, free_port
 
 PAYLOAD = {
     "monitor": "readmission-30d",
@@ -56,42 +53,7 @@ MESSAGE = Message(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
-
-# ---------------------------------------------------------------------------- SMTP server
-
-
-@dataclass
-class MailHandler:
-    envelopes: list[Envelope] = field(default_factory=list)
-    logins: list[tuple[bytes, bytes]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def authenticate(self, server: SMTP, session: Session, envelope: Envelope,
-                     mechanism: str, auth_data: Any) -> AuthResult:
-        assert isinstance(auth_data, LoginPassword)
-        self.logins.append((auth_data.login, auth_data.password))
-        ok = auth_data.login == b"assay@hospital.org" and auth_data.password == b"pa55word"
-        return AuthResult(success=ok, handled=False)
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Controller, MailHandler]]:
-    handler = MailHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(),
-                            authenticator=handler.authenticate, auth_require_tls=False)
-    controller.start()
-    try:
-        yield controller, handler
-    finally:
-        controller.stop()
 
 
 def _parsed(envelope: Envelope) -> EmailMessage:
@@ -171,7 +133,7 @@ def test_email_password_variable_missing_is_an_input_error_naming_it(
 
 
 def test_email_to_a_closed_port_fails_every_attempt() -> None:
-    port = _free_port()
+    port = free_port()
     notifier = SmtpNotifier("127.0.0.1", port, "assay@hospital.org", ["a@h.org"])
     sleeps: list[float] = []
     attempts = deliver(MESSAGE, notifier, retries=2, backoff=0.5, sleep=sleeps.append)
@@ -180,59 +142,6 @@ def test_email_to_a_closed_port_fails_every_attempt() -> None:
                for a in attempts)
     assert sleeps == [0.5, 1.0]
 
-
-# ---------------------------------------------------------------------------- HTTP receiver
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class Receiver(ThreadingHTTPServer):
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), ReceiverHandler)
-        self.requests: list[Received] = []
-        self.statuses: list[int] = []  # answers to give, in order; 200 once empty
-        self.lock = threading.Lock()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class ReceiverHandler(BaseHTTPRequestHandler):
-    server: Receiver
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        with self.server.lock:
-            self.server.requests.append(Received(self.path, dict(self.headers.items()), body))
-            status = self.server.statuses.pop(0) if self.server.statuses else 200
-        self.send_response(status)
-        if 300 <= status < 400:
-            self.send_header("Location", "/elsewhere")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def test_slack_receives_text_and_blocks_with_the_subject(receiver: Receiver) -> None:
@@ -320,7 +229,7 @@ def test_webhook_secret_variable_missing_is_an_input_error_naming_it(
 
 
 def test_receiver_down_gives_every_attempt_failed_with_exponential_sleeps() -> None:
-    port = _free_port()  # bound then closed: nothing listens there
+    port = free_port()  # bound then closed: nothing listens there
     notifier = SlackNotifier(f"http://127.0.0.1:{port}/services/T000/SECRET-TOKEN")
     sleeps: list[float] = []
     attempts = deliver(MESSAGE, notifier, retries=3, sleep=sleeps.append)

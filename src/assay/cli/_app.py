@@ -19,6 +19,7 @@ from rich.console import Console
 from assay.checks import Plan, Run, Settings, validate
 from assay.cli._card import card_command
 from assay.cli._drift import drift_command
+from assay.cli._monitor import alerts_app, monitor_app
 from assay.cli._registry import registry_app
 from assay.cli._render import print_evaluation, print_metrics_catalogue, print_run_summary
 from assay.data import Dataset, Roles
@@ -38,6 +39,8 @@ audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(registry_app, name="registry")
+app.add_typer(monitor_app, name="monitor")
+app.add_typer(alerts_app, name="alerts")
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 

@@ -6,6 +6,7 @@ version, a data source, a reference and a window strategy; :func:`run_monitor` e
 complete window idempotently into the store and raises, updates and resolves alerts.
 """
 
+from assay.monitoring._backtest import DEFAULT_RULES, BacktestResult, BacktestWindow, backtest
 from assay.monitoring._cbpe import CBPE, fit_cbpe
 from assay.monitoring._evaluate import Reference, WindowResult, evaluate_window
 from assay.monitoring._notifiers import (
@@ -32,8 +33,11 @@ from assay.monitoring._windows import Window, parse_windows, windows_between
 
 __all__ = [
     "CBPE",
+    "DEFAULT_RULES",
     "Alert",
     "AlertRule",
+    "BacktestResult",
+    "BacktestWindow",
     "ConsoleNotifier",
     "Cusum",
     "DeliveryAttempt",
@@ -55,6 +59,7 @@ __all__ = [
     "WebhookNotifier",
     "Window",
     "WindowResult",
+    "backtest",
     "build_notifier",
     "deliver",
     "detect",

@@ -1,7 +1,9 @@
 """The alert lifecycle inside a window's transaction: open, update, resolve, cool down;
 then, per run, snooze expiry, escalation and the notification outbox.
 
-An alert is keyed by its rule: while one is live (open, acknowledged or snoozed) a rule that
+Times are those of the data: an alert opens (or resolves) at the end of the window that
+showed it, so a backfill dates its alerts as a live monitor would have. An alert is keyed by
+its rule: while one is live (open, acknowledged or snoozed) a rule that
 keeps holding updates it rather than opening another, so a set of drifting features is one
 alert whose feature list follows the data. Every state change is an audit event.
 """
@@ -48,15 +50,15 @@ def apply_rules(records: MonitorRecords, session: Session, monitor_id: uuid.UUID
                     active.last_window_start = window.window_start
                     active.title, active.details_json = finding.title, canonical_json(
                         _details(finding.details, window))
-                    active.updated_at = window.as_of
+                    active.updated_at = window.window_end
             elif not _cooling_down(records, session, monitor_id, rule, history):
                 _open(session, monitor_id, rule, finding.title,
                       _details(finding.details, window), window, actor=actor)
         elif (finding.holds is False and active is not None
               and window.window_start >= as_utc(active.last_window_start)):
             before = active.state
-            active.state, active.resolved_at, active.notice = "resolved", window.as_of, None
-            active.updated_at = window.as_of
+            active.state, active.resolved_at, active.notice = "resolved", window.window_end, None
+            active.updated_at = window.window_end
             append_event(session, actor=actor, action="alert.resolved", entity_type="alert",
                          entity_id=str(active.id),
                          payload={"rule": rule.name, "from": before, "to": "resolved",
@@ -86,8 +88,8 @@ def _open(session: Session, monitor_id: uuid.UUID, rule: AlertRule, title: str,
     row = AlertRow(monitor_id=monitor_id, rule=rule.name, severity=rule.severity, state="open",
                    title=title, details_json=canonical_json(details),
                    first_window_start=window.window_start,
-                   last_window_start=window.window_start, opened_at=window.as_of,
-                   updated_at=window.as_of, notice="opened")
+                   last_window_start=window.window_start, opened_at=window.window_end,
+                   updated_at=window.window_end, notice="opened")
     session.add(row)
     session.flush()
     append_event(session, actor=actor, action="alert.opened", entity_type="alert",

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from assay.data._fingerprint import frame_fingerprint
+from assay.data._fingerprint import frame_fingerprint, json_fingerprint
 from assay.drift import DriftRecord, compare_features
 from assay.errors import InputError, UndefinedMetricError
 from assay.metrics import Estimate, estimate, get_metric
@@ -68,7 +68,8 @@ class WindowResult(BaseModel):
     estimation_assumption: str | None = None
     """What the label-free ``estimated_*`` signals assume, checked on the reference."""
     data_fingerprint: str
-    """Hash of the window's rows and the labels known as of ``as_of``."""
+    """Hash of the window's rows, the labels known as of ``as_of`` and the spec's measuring and
+    alerting parts (not its name, source or notifiers)."""
 
     @property
     def label(self) -> str:
@@ -209,7 +210,8 @@ def _takes_threshold(metric: str) -> bool:
 
 
 def _drift(spec: MonitorSpec, reference: Reference, rows: pd.DataFrame) -> tuple[DriftRecord, ...]:
-    columns = [*spec.features, spec.score]
+    # a feature with no value at all this window (a feed outage) shows in missing_share
+    columns = [c for c in (*spec.features, spec.score) if rows[c].notna().any()]
     if rows.empty or not columns:
         return ()
     report = compare_features(reference.frame[columns], rows[columns], features=columns,
@@ -247,12 +249,14 @@ def known_labels(spec: MonitorSpec, rows: pd.DataFrame, as_of: datetime) -> np.n
 
 def window_fingerprint(rows: pd.DataFrame, known: np.ndarray[Any, Any],
                        spec: MonitorSpec) -> str:
-    """The rows with labels masked where not yet known, so new labels change the hash."""
+    """The rows with labels masked where not yet known (so new labels change the hash), and the
+    parts of the spec that decide the results (so a changed rule or metric re-evaluates)."""
     masked = rows.copy()
     masked[spec.roles.target] = masked[spec.roles.target].where(known)
     if spec.label_time is not None:
         masked = masked.drop(columns=[spec.label_time])
-    return frame_fingerprint(masked.reset_index(drop=True))
+    decisive = spec.model_dump(mode="json", exclude={"name", "notifiers", "notify", "source"})
+    return json_fingerprint([frame_fingerprint(masked.reset_index(drop=True)), decisive])
 
 
 def window_seed(seed: int, window: Window) -> int:

@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from assay.checks._conditions import ConditionText
 from assay.checks._yaml import describe_validation_error, load_yaml_with_lines
@@ -230,6 +237,18 @@ class MonitorSpec(BaseModel):
     notify: NotifySettings = NotifySettings()
     seed: int = 0
 
+    @field_validator("windows")
+    @classmethod
+    def _known_windows(cls, value: str) -> str:
+        parse_windows(value)
+        return value
+
+    @field_validator("outcome_window")
+    @classmethod
+    def _known_duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> MonitorSpec:
         if self.roles.time is None:
@@ -239,8 +258,6 @@ class MonitorSpec(BaseModel):
             raise ValueError("roles.score is required: the monitored risk score")
         if (self.product is None) != (self.version is None):
             raise ValueError("'product' and 'version' go together")
-        parse_windows(self.windows)
-        parse_duration(self.outcome_window)
         names = [r.name for r in self.alerts]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
