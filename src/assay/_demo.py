@@ -1,5 +1,6 @@
 """The end-to-end demo: a synthetic cohort, a model trained on early months, a validation plan
-run on later months, and the reports written to a folder."""
+run on later months, the governance walk, a year of monitoring, and the reports written to a
+folder."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from assay._demo_governance import walk_governance
+from assay._demo_governance import PRODUCT, VERSION, walk_governance
+from assay._demo_monitoring import replay_year
 from assay.checks import Plan, Run, validate
 from assay.datasets import make_inpatient_cohort
 from assay.errors import MissingExtraError
@@ -69,6 +71,9 @@ def run_demo(out: str | Path, *, n_encounters: int = 20_000, seed: int = 7) -> D
     run.to_junit(written["junit"])
     governance = walk_governance(out, run, str(model_path))
     written.update(governance.files)
+    monitoring = replay_year(out, current, features, product=PRODUCT, version=VERSION,
+                             seed=seed)
+    written.update(monitoring.files)
     story = [
         f"Trained a logistic regression (current model) and a gradient-boosting challenger on "
         f"{len(training):,} encounters discharged before {cutoff:%Y-%m-%d}.",
@@ -77,6 +82,7 @@ def run_demo(out: str | Path, *, n_encounters: int = 20_000, seed: int = 7) -> D
         f"'{plan.name}' ({len(plan.checks)} checks).",
         f"Validation data: {data_path}; the current model: {model_path}",
         *governance.story,
+        *monitoring.story,
     ]
     return DemoOutcome(run=run, files=written, story=story)
 

@@ -131,7 +131,8 @@ def test_json_document(log: pd.DataFrame, reference: pd.DataFrame) -> None:
     assert document["alerts"][0]["state"] == "open"
     assert document["rules"][2] == {"name": "oe-ratio", "severity": "critical",
                                     "metric": "oe_ratio", "when": "ci outside [0.8, 1.2]",
-                                    "for_windows": 1, "cooldown_windows": 0}
+                                    "for_windows": 1, "resolve_after": 2,
+                                    "cooldown_windows": 0}
 
 
 def test_files_and_the_default_features(tmp_path: Path, log: pd.DataFrame,

@@ -22,18 +22,16 @@ from aiosmtpd.smtp import Envelope
 from pydantic import TypeAdapter, ValidationError
 
 from assay.errors import InputError
+from assay.monitoring._notifier_config import NotifierConfig, WebhookConfig, build_notifier
 from assay.monitoring._notifiers import (
     ConsoleNotifier,
     DeliveryError,
     FileNotifier,
     Message,
-    NotifierConfig,
     SlackNotifier,
     SmtpNotifier,
     TeamsNotifier,
-    WebhookConfig,
     WebhookNotifier,
-    build_notifier,
     deliver,
     verify_signature,
 )

@@ -124,7 +124,8 @@ def test_hysteresis_cooldown_ack_snooze_and_escalation(store: Store,
     log.loc[log["predicted_at"].between(START + timedelta(weeks=4),
                                         START + timedelta(weeks=5)), "lab"] /= 88.4
     spec = spec_for(alerts=[{"name": "lab-drift", "drift": {"method": "psi"}, "for_windows": 2,
-                             "cooldown_windows": 3, "escalate_after": "7d"}])
+                             "resolve_after": 1, "cooldown_windows": 3,
+                             "escalate_after": "7d"}])
     as_of = START + timedelta(weeks=10)
     run_monitor(spec, store, as_of=as_of, data=log, reference=reference)
     records = MonitorRecords(store)

@@ -9,16 +9,13 @@ import pytest
 from pydantic import ValidationError
 
 from assay.errors import InputError
-from assay.monitoring._sequential import (
-    Cusum,
-    PageHinkley,
+from assay.monitoring._calibrate import (
     calibrate_cusum_h,
     calibrate_page_hinkley,
     cusum_arl,
-    detect,
     page_hinkley_arl,
-    run_detector,
 )
+from assay.monitoring._sequential import Cusum, PageHinkley, detect, run_detector
 
 ALLOWANCE = 0.5
 

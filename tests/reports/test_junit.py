@@ -79,4 +79,4 @@ def test_junit_is_deterministic_and_written_by_the_run(run: Run, tmp_path: Path)
 def test_public_surface_is_pinned() -> None:
     import assay.reports
 
-    assert assay.reports.__all__ == ["render_html", "render_junit"]
+    assert assay.reports.__all__ == ["render_html", "render_junit", "render_monitoring_report"]

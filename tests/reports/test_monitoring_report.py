@@ -85,16 +85,20 @@ def _text(html: str) -> str:
 
 def test_status_word_and_reason_come_first(store: Store, html: str) -> None:
     records = MonitorRecords(store)
-    live = records.alerts(monitor=MONITOR)
-    assert [a.rule for a in live] == ["feature-drift"]
-    drift = live[0]
-    reason = (f"AMBER: 1 warning alert open — {alert_title(drift.title)} since the week of "
-              f"{drift.first_window_start.date()}.")
-    assert "PSI" in reason and "creatinine_mg_dl" in reason
+    live = sorted(records.alerts(monitor=MONITOR), key=lambda a: a.rule)
+    # a sequential alarm stays live until a person resolves it; the drift alert is live too
+    assert [a.rule for a in live] == ["auroc-cusum", "feature-drift"]
+    auroc, drift = live
+    assert auroc.severity == "critical" and drift.severity == "warning"
+    reason = (f"RED: 1 critical alert open and 1 warning alert open — "
+              f"{alert_title(auroc.title)} since the week of "
+              f"{auroc.first_window_start.date()}; also {alert_title(drift.title)} (since "
+              f"the week of {drift.first_window_start.date()}).")
+    assert "AUROC" in reason.upper() and "creatinine_mg_dl" in reason
     text = _text(html)
     assert reason in text
-    assert text.index("AMBER") < text.index("Volume and flag rate")
-    assert 'data-status="amber"' in html
+    assert text.index("RED") < text.index("Volume and flag rate")
+    assert 'data-status="red"' in html
     assert "readmission-30d, version 2.1" in text
     assert "Data through 2026-06-28" in text
 

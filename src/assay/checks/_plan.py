@@ -28,7 +28,7 @@ from assay.checks._specs import (
     SegmentCheck,
     readable_grouping,
 )
-from assay.checks._yaml import describe_validation_error, load_yaml_with_lines
+from assay.checks._yaml import describe_validation_error, load_yaml_mapping, read_yaml_file
 from assay.data import Roles, json_fingerprint
 from assay.errors import PlanError
 from assay.metrics import get_metric
@@ -165,23 +165,13 @@ class Plan(BaseModel):
     def load(cls, path: str | Path) -> Plan:
         """Read a plan from a YAML file; errors name the file, line and field."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise PlanError(f"{path}: cannot read the plan: {exc.strerror}") from exc
-        return cls.from_yaml(text, source=str(path))
+        return cls.from_yaml(read_yaml_file(path, "plan"), source=str(path))
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "<plan>") -> Plan:
         """Read a plan from YAML text; ``source`` names it in error messages."""
-        try:
-            document, lines = load_yaml_with_lines(text)
-        except yaml.YAMLError as exc:
-            raise PlanError(f"{source}: not valid YAML: {exc}") from exc
-        except ValueError as exc:
-            raise PlanError(f"{source}: {exc}") from exc
-        if not isinstance(document, dict):
-            raise PlanError(f"{source}: a plan is a YAML mapping with 'name:' and 'checks:'")
+        document, lines = load_yaml_mapping(
+            text, source, "a plan is a YAML mapping with 'name:' and 'checks:'")
         try:
             return cls.model_validate(document)
         except ValidationError as exc:

@@ -3,10 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
+
+from assay.errors import PlanError
+
+
+def read_yaml_file(path: str | Path, what: str) -> str:
+    """The text of a YAML file; a file that cannot be read is a :class:`PlanError` naming it
+    and ``what`` it should hold (``plan``, ``monitor``)."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanError(f"{path}: cannot read the {what}: {exc.strerror}") from exc
+
+
+def load_yaml_mapping(text: str, source: str, hint: str
+                      ) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
+    """The YAML mapping in ``text`` and the line of every key (see :func:`load_yaml_with_lines`).
+
+    Malformed YAML, a repeated key or a document that is not a mapping is a :class:`PlanError`
+    starting with ``source``; ``hint`` says what the mapping should hold.
+    """
+    try:
+        document, lines = load_yaml_with_lines(text)
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{source}: not valid YAML: {exc}") from exc
+    except ValueError as exc:
+        raise PlanError(f"{source}: {exc}") from exc
+    if not isinstance(document, dict):
+        raise PlanError(f"{source}: {hint}")
+    return document, lines
 
 
 def load_yaml_with_lines(text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:

@@ -9,6 +9,7 @@ complete window idempotently into the store and raises, updates and resolves ale
 from assay.monitoring._backtest import DEFAULT_RULES, BacktestResult, BacktestWindow, backtest
 from assay.monitoring._cbpe import CBPE, fit_cbpe
 from assay.monitoring._evaluate import Reference, WindowResult, evaluate_window
+from assay.monitoring._notifier_config import NotifierConfig, build_notifier
 from assay.monitoring._notifiers import (
     ConsoleNotifier,
     DeliveryAttempt,
@@ -16,12 +17,10 @@ from assay.monitoring._notifiers import (
     FileNotifier,
     Message,
     Notifier,
-    NotifierConfig,
     SlackNotifier,
     SmtpNotifier,
     TeamsNotifier,
     WebhookNotifier,
-    build_notifier,
     deliver,
     verify_signature,
 )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from assay.monitoring._evaluate import Reference, WindowResult
 from assay.monitoring._records import MonitorRecords
-from assay.monitoring._rules import judge
+from assay.monitoring._rules import clear_for, judge
 from assay.monitoring._spec import SEVERITY_ORDER, AlertRule, MonitorSpec
 from assay.monitoring._windows import parse_duration
 from assay.store import canonical_json
@@ -51,11 +51,13 @@ def apply_rules(records: MonitorRecords, session: Session, monitor_id: uuid.UUID
                     active.title, active.details_json = finding.title, canonical_json(
                         _details(finding.details, window))
                     active.updated_at = window.window_end
-            elif not _cooling_down(records, session, monitor_id, rule, history):
+            elif not (records.covered(session, monitor_id, rule.name, window.window_start)
+                      or _cooling_down(records, session, monitor_id, rule, history)):
                 _open(session, monitor_id, rule, finding.title,
                       _details(finding.details, window), window, actor=actor)
         elif (finding.holds is False and active is not None
-              and window.window_start >= as_utc(active.last_window_start)):
+              and window.window_start >= as_utc(active.last_window_start)
+              and clear_for(rule, spec, reference, history)):
             before = active.state
             active.state, active.resolved_at, active.notice = "resolved", window.window_end, None
             active.updated_at = window.window_end

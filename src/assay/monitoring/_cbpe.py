@@ -30,6 +30,7 @@ from scipy.stats import rankdata
 from assay.errors import InputError, UndefinedMetricError
 from assay.metrics import Estimate, estimate, get_metric
 from assay.metrics._inputs import as_binary_target, as_float_array, check_same_length
+from assay.monitoring._intervals import closed_form_estimate
 
 __all__ = ["CBPE", "CBPE_METRICS", "CalibrationCheck", "fit_cbpe", "isotonic_knots"]
 
@@ -221,11 +222,10 @@ def check_calibration(
     y: NDArray[np.int8], score: FloatArray, *, level: float, seed: int, n_boot: int,
     ici_tolerance: float,
 ) -> CalibrationCheck:
-    """Calibration slope, intercept and ICI with bootstrap intervals, and the verdict."""
-    slope, intercept, ici = (
-        estimate(name, y, score, ci="bootstrap", level=level, seed=seed, n_boot=n_boot)
-        for name in ("calibration_slope", "calibration_intercept", "ici")
-    )
+    """Calibration slope and intercept (Wald intervals) and ICI (bootstrap), and the verdict."""
+    slope, intercept = (closed_form_estimate(name, y, score, level=level)
+                        for name in ("calibration_slope", "calibration_intercept"))
+    ici = estimate("ici", y, score, ci="bootstrap", level=level, seed=seed, n_boot=n_boot)
     reasons = []
     assert slope.ci_low is not None and slope.ci_high is not None
     assert ici.ci_low is not None

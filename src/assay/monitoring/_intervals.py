@@ -6,7 +6,9 @@ make each window cost seconds. Two calibration signals have standard large-sampl
 * O:E ratio: ``SE(ln O/E) = sqrt((1 − O/n) / O)`` (the observed count is binomial; Debray et
   al., 2017), interval ``O/E · exp(±z · SE)``;
 * calibration slope: the Wald interval of ``β₁`` in ``logit P(y=1) = β₀ + β₁ logit(p)``, from
-  the inverse Fisher information of the fit.
+  the inverse Fisher information of the fit;
+* calibration intercept (calibration-in-the-large): the Wald interval of ``α`` in
+  ``logit P(y=1) = α + logit(p)``.
 
 Other metrics use :func:`assay.metrics.estimate` (DeLong, Wilson or a bootstrap).
 """
@@ -20,18 +22,18 @@ from scipy.special import expit
 from scipy.stats import norm
 
 from assay.errors import UndefinedMetricError
-from assay.metrics import Estimate, calibration_slope, oe_ratio
+from assay.metrics import Estimate, calibration_intercept, calibration_slope, oe_ratio
 from assay.metrics._calibration import fit_logistic
 
 __all__ = ["CLOSED_FORM", "closed_form_estimate"]
 
-CLOSED_FORM = ("oe_ratio", "calibration_slope")
+CLOSED_FORM = ("oe_ratio", "calibration_slope", "calibration_intercept")
 """Metrics a window measures with a closed-form interval."""
 
 
 def closed_form_estimate(metric: str, y: np.ndarray[Any, Any], p: np.ndarray[Any, Any], *,
                          level: float = 0.95) -> Estimate:
-    """``oe_ratio`` or ``calibration_slope`` with its large-sample interval (method ``normal``).
+    """A metric of :data:`CLOSED_FORM` with its large-sample interval (method ``normal``).
 
     Raises
     ------
@@ -57,6 +59,12 @@ def closed_form_estimate(metric: str, y: np.ndarray[Any, Any], p: np.ndarray[Any
             se = float(np.sqrt(np.linalg.inv(information)[1, 1]))
         except np.linalg.LinAlgError as exc:
             raise UndefinedMetricError("the calibration slope's information is singular") from exc
+        low, high = value - z * se, value + z * se
+    elif metric == "calibration_intercept":
+        value = calibration_intercept(y, p)
+        logit = np.log(p) - np.log1p(-p)
+        mu = expit(logit + value)
+        se = float(1 / np.sqrt(np.sum(mu * (1 - mu))))
         low, high = value - z * se, value + z * se
     else:
         raise ValueError(f"no closed-form interval for {metric!r}")

@@ -1,6 +1,7 @@
 """Delivery of monitoring alerts: console, JSON lines, e-mail, Slack, Teams and signed webhooks.
 
-A :class:`Message` is built elsewhere; a notifier only transports it. Every ``send`` raises
+A :class:`Message` is built elsewhere; a notifier only transports it (the notifiers a
+monitoring file declares are built in ``_notifier_config``). Every ``send`` raises
 :class:`DeliveryError` with a short reason when the message did not get through, and
 :func:`deliver` retries with exponential backoff and returns the attempts instead of raising,
 so that a failing channel is recorded rather than losing the alert. Only the standard library
@@ -41,18 +42,15 @@ from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Annotated, Any, Literal, Protocol, TextIO
-
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from typing import Any, Literal, Protocol, TextIO
 
 from assay._version import __version__
 from assay.errors import AssayError, InputError
 
 __all__ = [
-    "ConsoleConfig", "ConsoleNotifier", "DeliveryAttempt", "DeliveryError", "EmailConfig",
-    "FileConfig", "FileNotifier", "Message", "Notifier", "NotifierConfig", "SlackConfig",
-    "SlackNotifier", "SmtpNotifier", "TeamsConfig", "TeamsNotifier", "WebhookConfig",
-    "WebhookNotifier", "build_notifier", "deliver", "verify_signature",
+    "ConsoleNotifier", "DeliveryAttempt", "DeliveryError", "FileNotifier", "Message",
+    "Notifier", "SlackNotifier", "SmtpNotifier", "TeamsNotifier", "WebhookNotifier", "deliver",
+    "verify_signature",
 ]
 
 logger = logging.getLogger(__name__)
@@ -462,125 +460,3 @@ def deliver(message: Message, notifier: Notifier, *, retries: int = 3, backoff: 
     logger.error("notifier %r did not deliver %r after %d attempts", notifier.name,
                  message.subject, len(attempts))
     return attempts
-
-
-_CONFIG = ConfigDict(frozen=True, extra="forbid")
-
-
-class ConsoleConfig(BaseModel):
-    model_config = _CONFIG
-    type: Literal["console"]
-    name: str = "console"
-
-
-class FileConfig(BaseModel):
-    model_config = _CONFIG
-    type: Literal["file"]
-    path: Path
-    name: str = "file"
-
-
-class EmailConfig(BaseModel):
-    model_config = _CONFIG
-    type: Literal["email"]
-    host: str = Field(min_length=1)
-    port: int = Field(default=25, ge=1, le=65535)
-    sender: str
-    to: tuple[str, ...] = Field(min_length=1)
-    username: str | None = None
-    password_env: str | None = None
-    starttls: bool = False
-    timeout: float = Field(default=10.0, gt=0)
-    name: str = "email"
-
-
-class _UrlConfig(BaseModel):
-    model_config = _CONFIG
-    url: str | None = None
-    url_env: str | None = None
-    timeout: float = Field(default=10.0, gt=0)
-
-    @model_validator(mode="after")
-    def check_one_url(self) -> _UrlConfig:
-        if (self.url is None) == (self.url_env is None):
-            raise ValueError("give exactly one of 'url' or 'url_env' (an environment variable "
-                             "holding the URL, which is a secret)")
-        return self
-
-    def resolved_url(self) -> str:
-        return self.url if self.url is not None else _secret(str(self.url_env), "url_env")
-
-
-class SlackConfig(_UrlConfig):
-    type: Literal["slack"]
-    name: str = "slack"
-
-
-class TeamsConfig(_UrlConfig):
-    type: Literal["teams"]
-    name: str = "teams"
-
-
-class WebhookConfig(_UrlConfig):
-    type: Literal["webhook"]
-    secret_env: str
-    name: str = "webhook"
-
-
-NotifierConfig = Annotated[
-    ConsoleConfig | FileConfig | EmailConfig | SlackConfig | TeamsConfig | WebhookConfig,
-    Field(discriminator="type"),
-]
-"""One notifier of a monitoring file, told apart by its ``type`` field."""
-
-_NOTIFIER_CONFIG: TypeAdapter[NotifierConfig] = TypeAdapter(NotifierConfig)
-_TYPES = ("console", "file", "email", "slack", "teams", "webhook")
-
-
-def _config_error(exc: ValidationError) -> InputError:
-    messages = []
-    for error in exc.errors():
-        kind, *field = [str(part) for part in error["loc"]] or ["notifier"]
-        where = f"{kind} notifier"
-        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            given = error.get("input")
-            got = given.get("type") if isinstance(given, dict) else None
-            messages.append(f"notifier 'type' must be one of {', '.join(_TYPES)} "
-                            f"(got {got!r})")
-        elif error["type"] == "extra_forbidden":
-            messages.append(f"{where}: {'.'.join(field)!r} is not a field")
-        elif error["type"] == "missing":
-            messages.append(f"{where}: field {'.'.join(field)!r} is required")
-        elif field:
-            messages.append(f"{where}: field {'.'.join(field)!r}: {error['msg']}")
-        else:
-            messages.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
-    return InputError("; ".join(messages))
-
-
-def build_notifier(config: NotifierConfig | Mapping[str, Any]) -> Notifier:
-    """The notifier a monitoring file declares; a bad config is an :class:`InputError` naming
-    the field, and a secret's missing environment variable one naming the variable.
-
-    >>> build_notifier({"type": "console", "name": "ward-screen"})
-    ConsoleNotifier(name='ward-screen')
-    """
-    if isinstance(config, Mapping):
-        try:
-            config = _NOTIFIER_CONFIG.validate_python(dict(config))
-        except ValidationError as exc:
-            raise _config_error(exc) from exc
-    if isinstance(config, ConsoleConfig):
-        return ConsoleNotifier(name=config.name)
-    if isinstance(config, FileConfig):
-        return FileNotifier(config.path, name=config.name)
-    if isinstance(config, EmailConfig):
-        return SmtpNotifier(config.host, config.port, config.sender, config.to,
-                            username=config.username, password_env=config.password_env,
-                            starttls=config.starttls, timeout=config.timeout, name=config.name)
-    if isinstance(config, SlackConfig):
-        return SlackNotifier(config.resolved_url(), name=config.name, timeout=config.timeout)
-    if isinstance(config, TeamsConfig):
-        return TeamsNotifier(config.resolved_url(), name=config.name, timeout=config.timeout)
-    return WebhookNotifier(config.resolved_url(), secret_env=config.secret_env,
-                           name=config.name, timeout=config.timeout)

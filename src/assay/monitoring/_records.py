@@ -181,6 +181,15 @@ class MonitorRecords:
             AlertRow.monitor_id == monitor_id, AlertRow.rule == rule,
             AlertRow.state.in_(ACTIVE))).scalar()
 
+    def covered(self, session: Session, monitor_id: uuid.UUID, rule: str,
+                window_start: datetime) -> bool:
+        """Whether an alert of ``rule`` already spans the window starting at ``window_start``
+        (a re-evaluated window must not raise it again)."""
+        return session.execute(select(AlertRow.id).where(
+            AlertRow.monitor_id == monitor_id, AlertRow.rule == rule,
+            AlertRow.first_window_start <= window_start,
+            AlertRow.last_window_start >= window_start).limit(1)).first() is not None
+
     def last_resolved(self, session: Session, monitor_id: uuid.UUID,
                       rule: str) -> AlertRow | None:
         """The most recently resolved alert of ``rule``, for its cool-down."""

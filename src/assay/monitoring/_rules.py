@@ -18,7 +18,7 @@ from assay.monitoring._sequential import detect
 from assay.monitoring._spec import AlertRule, MonitorSpec
 from assay.monitoring._windows import parse_duration
 
-__all__ = ["Finding", "judge", "standard_error"]
+__all__ = ["Finding", "clear_for", "judge", "standard_error"]
 
 _Z95 = 1.959963984540054
 
@@ -57,6 +57,16 @@ def judge(rule: AlertRule, spec: MonitorSpec, reference: Reference,
         if not earlier.holds:
             return Finding(False, last.title, {**last.details, "consecutive": back - 1})
     return Finding(True, last.title, {**last.details, "consecutive": needed})
+
+
+def clear_for(rule: AlertRule, spec: MonitorSpec, reference: Reference,
+              history: list[WindowResult]) -> bool:
+    """Whether the signal has been clear (judged, not holding) in the last
+    ``rule.resolve_after`` windows of ``history``; sequential alarms are never cleared."""
+    if rule.kind == "sequential" or len(history) < rule.resolve_after:
+        return False
+    return all(_judge_one(rule, spec, reference, history[:len(history) - back]).holds is False
+               for back in range(rule.resolve_after))
 
 
 def _judge_one(rule: AlertRule, spec: MonitorSpec, reference: Reference,
@@ -155,12 +165,14 @@ def _sequential(rule: AlertRule, reference: Reference,
                    arl0=rule.sequential.arl0, reference_se=standard_error(base) or 0.0)
     last = found.windows[-1]
     direction = {"up": "risen above", "down": "fallen below"}.get(last.direction or "", "")
-    title = (f"{metric} has {direction} its reference {base.value:.3f} "
-             f"({rule.sequential.method}, {found.budget})" if last.alarm
-             else f"{metric}: no change detected ({found.budget})")
+    method = {"cusum": "CUSUM", "page_hinkley": "Page-Hinkley"}[rule.sequential.method]
+    budget = f"{method}, about one false alarm in {found.arl0:.0f} windows"
+    title = (f"{metric} has {direction} its reference {base.value:.3f} ({budget})"
+             if last.alarm else f"{metric}: no change detected ({budget})")
     return Finding(last.alarm, title, {"metric": metric, "reference": base.value,
                                        "statistic": max(last.upper, last.lower),
                                        "threshold": found.threshold, "arl0": found.arl0,
+                                       "budget": found.budget,
                                        "direction": last.direction})
 
 

@@ -33,7 +33,8 @@ from assay.monitoring._evaluate import (
     prepare_reference,
     window_fingerprint,
 )
-from assay.monitoring._notifiers import FileConfig, Message, build_notifier, deliver
+from assay.monitoring._notifier_config import FileConfig, build_notifier
+from assay.monitoring._notifiers import Message, deliver
 from assay.monitoring._records import Alert, MonitorRecords
 from assay.monitoring._source import read_rows, read_source, rows_before
 from assay.monitoring._spec import MonitorSpec

@@ -24,7 +24,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -35,11 +34,11 @@ from pydantic import (
 )
 
 from assay.checks._conditions import ConditionText
-from assay.checks._yaml import describe_validation_error, load_yaml_with_lines
+from assay.checks._yaml import describe_validation_error, load_yaml_mapping, read_yaml_file
 from assay.data import Roles
 from assay.data._fingerprint import json_fingerprint
 from assay.errors import PlanError
-from assay.monitoring._notifiers import NotifierConfig
+from assay.monitoring._notifier_config import NotifierConfig
 from assay.monitoring._windows import parse_duration, parse_windows
 
 __all__ = [
@@ -163,6 +162,10 @@ class AlertRule(BaseModel):
     labels_overdue: LabelsOverdueRule | None = None
     for_windows: int = Field(default=1, ge=1)
     """Hysteresis: the signal must hold in this many consecutive windows."""
+    resolve_after: int = Field(default=2, ge=1)
+    """A live alert resolves by itself after its signal has been clear this many consecutive
+    windows. A sequential alarm marks a change point and never resolves by itself: a person
+    resolves it once the change is understood."""
     cooldown_windows: int = Field(default=0, ge=0)
     """After an alert resolves, the same alert does not reopen for this many windows."""
     escalate_after: str | None = None
@@ -286,24 +289,14 @@ class MonitorSpec(BaseModel):
     def load(cls, path: str | Path) -> MonitorSpec:
         """Read a monitor from a YAML file; errors name the file, line and field."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise PlanError(f"{path}: cannot read the monitor: {exc.strerror}") from exc
-        return cls.from_yaml(text, source=str(path))
+        return cls.from_yaml(read_yaml_file(path, "monitor"), source=str(path))
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "<monitor>") -> MonitorSpec:
         """Read a monitor from YAML text; ``source`` names it in error messages."""
-        try:
-            document, lines = load_yaml_with_lines(text)
-        except yaml.YAMLError as exc:
-            raise PlanError(f"{source}: not valid YAML: {exc}") from exc
-        except ValueError as exc:
-            raise PlanError(f"{source}: {exc}") from exc
-        if not isinstance(document, dict):
-            raise PlanError(f"{source}: a monitor is a YAML mapping with 'monitor:', "
-                            "'source:', 'reference:' and 'roles:'")
+        document, lines = load_yaml_mapping(
+            text, source, "a monitor is a YAML mapping with 'monitor:', 'source:', "
+            "'reference:' and 'roles:'")
         return cls.from_dict(document, source=source, lines=lines)
 
     @classmethod
