@@ -48,11 +48,15 @@ class MonitoringOutcome:
     story: list[str]
 
 
-def monitor_document(product: str, version: str) -> dict[str, Any]:
-    """The demo's monitor, as written to ``monitor.yaml``."""
+MONITOR = "readmission-30d-weekly"
+
+
+def monitor_document(product: str | None, version: str | None) -> dict[str, Any]:
+    """The demo's monitor, as written to ``monitor.yaml`` (bound to the product version when
+    one is given)."""
     critical = {"severity": "critical"}
     return {
-        "monitor": f"{product}-weekly", "product": product, "version": version,
+        "monitor": MONITOR, **({"product": product, "version": version} if product else {}),
         "source": {"path": "production.parquet"}, "reference": {"path": "validation.parquet"},
         "roles": {"target": "readmit_30d", "score": "risk", "time": "discharged_at",
                   "groups": ["sex", "race_ethnicity"], "features": MONITORED},
@@ -91,8 +95,8 @@ def production_year(model: Any, features: list[str], seed: int) -> pd.DataFrame:
     return year
 
 
-def replay_year(out: Path, model: Any, features: list[str], *, product: str, version: str,
-                seed: int) -> MonitoringOutcome:
+def replay_year(out: Path, model: Any, features: list[str], *, product: str | None,
+                version: str | None, seed: int) -> MonitoringOutcome:
     """Replay the year month by month through the monitor in ``<out>/assay.db``."""
     year = production_year(model, features, seed)
     year.to_parquet(out / "production.parquet", index=False)
