@@ -3,6 +3,7 @@ lifecycle with its audit events, and notifications through the outbox to real se
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,12 @@ def spec_for(**changes: Any) -> MonitorSpec:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(f"sqlite:///{tmp_path}/assay.db")
+def store(database_url: str) -> Iterator[Store]:
+    """An empty store on each backend (SQLite and a throwaway PostgreSQL)."""
+    opened = Store.open(database_url, check_schema=False)
+    opened.upgrade()
+    yield opened
+    opened.close()
 
 
 @pytest.fixture(scope="module")
