@@ -123,6 +123,9 @@ def replay_year(out: Path, model: Any, features: list[str], *, product: str | No
         report = out / "monitoring-report.html"
         render_monitoring_report(records, spec.name, report)
         story = _story(spec, records, runs, alerts_file)
+        audit = store.verify_audit()
+        story.append(f"Audit trail now {audit.n_events} events, "
+                     f"{'intact' if audit.ok else 'BROKEN'}.")
     finally:
         store.close()
     return MonitoringOutcome(

@@ -90,6 +90,9 @@ def test_late_labels_add_a_revision_and_both_are_kept(store: Store,
     assert "auroc" in before.undefined and "estimated_auroc" in before.signals
     assert after.n_labelled == after.n and after.label_maturity == 1.0
     assert "auroc" in after.signals
+    replayed = run_monitor(spec, store, as_of=early, data=log, reference=reference)
+    assert replayed.evaluated == [] and replayed.unchanged == 6  # later knowledge is kept
+    assert len(records.windows(spec.name, all_revisions=True)) == 12
     as_known_then = records.windows(spec.name, as_of=early)
     assert [w.revision for w in as_known_then] == [1] * 6
     assert as_known_then[-1].result == before
@@ -230,3 +233,14 @@ def test_bad_monitor_files_name_the_line_and_field(tmp_path: Path) -> None:
     message = str(error.value)
     assert f"{path} line 5, windows: windows 'fortnightly' is not a strategy" in message
     assert "line 7, alerts[0]: 'metric' and 'when' go together" in message
+
+
+def test_a_label_free_estimate_without_a_value_is_recorded_not_raised(
+        store: Store, reference: pd.DataFrame) -> None:
+    spec = spec_for(threshold=0.001, metrics=["auroc"], alerts=[])
+    run = run_monitor(spec, store, as_of=START + timedelta(weeks=1), data=make_log(8, weeks=1),
+                      reference=reference)
+    window = run.evaluated[0]
+    assert window.signals["flag_rate"].value == 1.0
+    assert "everybody was flagged" in window.undefined["estimated_npv"]
+    assert "estimated_auroc" in window.signals

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from assay.monitoring._evaluate import Reference, WindowResult
 from assay.monitoring._records import MonitorRecords
-from assay.monitoring._rules import clear_for, judge
+from assay.monitoring._rules import clear_for, judge, signal
 from assay.monitoring._spec import SEVERITY_ORDER, AlertRule, MonitorSpec
 from assay.monitoring._windows import parse_duration
 from assay.store import canonical_json
@@ -40,8 +40,10 @@ def apply_rules(records: MonitorRecords, session: Session, monitor_id: uuid.UUID
     window = history[-1]
     status = "green"
     for rule in spec.alerts:
-        finding = judge(rule, spec, reference, history)
         active = records.active_alert(session, monitor_id, rule.name)
+        # hysteresis gates opening; a live alert follows every window its signal holds in
+        finding = (judge(rule, spec, reference, history) if active is None
+                   else signal(rule, spec, reference, history))
         if finding.holds:
             colour = _STATUS[rule.severity]
             status = colour if _RANK[colour] > _RANK[status] else status

@@ -19,7 +19,7 @@ from assay.drift import DriftRecord, compare_features
 from assay.errors import InputError, UndefinedMetricError
 from assay.metrics import Estimate, estimate, get_metric
 from assay.metrics.intervals import wilson_interval
-from assay.monitoring._cbpe import CBPE, fit_cbpe
+from assay.monitoring._cbpe import CBPE, CBPE_METRICS, fit_cbpe
 from assay.monitoring._intervals import CLOSED_FORM, closed_form_estimate
 from assay.monitoring._spec import MonitorSpec
 from assay.monitoring._windows import Window, parse_duration
@@ -158,8 +158,12 @@ def evaluate_window(spec: MonitorSpec, reference: Reference, rows: pd.DataFrame,
             undefined[metric] = (f"{y_known.size} labelled prediction(s) as of "
                                  f"{as_of.date()}; at least {spec.min_labelled} needed")
     if reference.cbpe is not None and n:
-        for name, value in reference.cbpe.estimate(score).items():
-            signals[f"estimated_{name}"] = value
+        for name in CBPE_METRICS:
+            try:
+                signals[f"estimated_{name}"] = reference.cbpe.estimate(score,
+                                                                       metrics=(name,))[name]
+            except UndefinedMetricError as exc:
+                undefined[f"estimated_{name}"] = str(exc)
     return WindowResult(
         monitor=spec.name, window_start=window.start, window_end=window.end, as_of=as_of,
         n=n, n_labelled=int(y_known.size), label_maturity=maturity, signals=signals,

@@ -18,7 +18,7 @@ from assay.monitoring._sequential import detect
 from assay.monitoring._spec import AlertRule, MonitorSpec
 from assay.monitoring._windows import parse_duration
 
-__all__ = ["Finding", "clear_for", "judge", "standard_error"]
+__all__ = ["Finding", "clear_for", "judge", "signal", "standard_error"]
 
 _Z95 = 1.959963984540054
 
@@ -57,6 +57,12 @@ def judge(rule: AlertRule, spec: MonitorSpec, reference: Reference,
         if not earlier.holds:
             return Finding(False, last.title, {**last.details, "consecutive": back - 1})
     return Finding(True, last.title, {**last.details, "consecutive": needed})
+
+
+def signal(rule: AlertRule, spec: MonitorSpec, reference: Reference,
+           history: list[WindowResult]) -> Finding:
+    """The rule's signal in the last window of ``history`` alone (no hysteresis)."""
+    return _judge_one(rule, spec, reference, history)
 
 
 def clear_for(rule: AlertRule, spec: MonitorSpec, reference: Reference,

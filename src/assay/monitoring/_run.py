@@ -140,8 +140,10 @@ def _process(records: MonitorRecords, monitor_id: uuid.UUID, spec: MonitorSpec,
         part = rows.iloc[lo:hi]
         previous = stored.get((window.start, window.end))
         known = known_labels(spec, part, as_of)
-        if previous is not None and previous.data_fingerprint == window_fingerprint(
-                part, known, spec):
+        if previous is not None and (previous.as_of > as_of or previous.data_fingerprint
+                                     == window_fingerprint(part, known, spec)):
+            # unchanged, or already known better by a run as of a later date: a run as of an
+            # earlier date never replaces it (read the past with windows(as_of=...))
             history.append(previous)
             unchanged += 1
             continue
