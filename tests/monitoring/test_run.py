@@ -244,3 +244,23 @@ def test_a_label_free_estimate_without_a_value_is_recorded_not_raised(
     assert window.signals["flag_rate"].value == 1.0
     assert "everybody was flagged" in window.undefined["estimated_npv"]
     assert "estimated_auroc" in window.signals
+
+
+def test_a_sequential_alert_keeps_every_alarm_and_says_when_it_first_moved(
+        store: Store, reference: pd.DataFrame) -> None:
+    log = make_log(9, weeks=10, per_week=1_500)
+    rng = np.random.default_rng(9)
+    late = log["predicted_at"] >= START + timedelta(weeks=5)
+    scale = np.where(late, 1.8, 0.5)
+    log["outcome"] = (rng.random(len(log)) < np.minimum(log["risk"] * scale, 1.0)).astype(float)
+    spec = spec_for(alerts=[{"name": "oe-cusum", "severity": "critical",
+                             "sequential": {"metric": "oe_ratio", "arl0": 100}}])
+    run_monitor(spec, store, as_of=START + timedelta(weeks=20), end=START + timedelta(weeks=10),
+                data=log, reference=reference)
+    alerts = MonitorRecords(store).alerts(monitor=spec.name, states=("open", "resolved"))
+    assert len(alerts) == 1 and alerts[0].state == "open"  # a person resolves a change point
+    alarms = alerts[0].details["alarms"]
+    assert alarms[0] == {"window": "2026-01-05 to 2026-01-11", "direction": "down"}
+    assert alarms[-1]["direction"] == "up"
+    assert alerts[0].title.startswith("oe_ratio has risen above its reference")
+    assert alerts[0].title.endswith("it first fell in the window 2026-01-05 to 2026-01-11")

@@ -49,9 +49,12 @@ def apply_rules(records: MonitorRecords, session: Session, monitor_id: uuid.UUID
             status = colour if _RANK[colour] > _RANK[status] else status
             if active is not None:
                 if window.window_start >= as_utc(active.last_window_start):
+                    details = _details(finding.details, window)
+                    title = finding.title
+                    if rule.kind == "sequential":
+                        title, details = _alarm_history(active, title, details)
                     active.last_window_start = window.window_start
-                    active.title, active.details_json = finding.title, canonical_json(
-                        _details(finding.details, window))
+                    active.title, active.details_json = title, canonical_json(details)
                     active.updated_at = window.window_end
             elif not (records.covered(session, monitor_id, rule.name, window.window_start)
                       or _cooling_down(records, session, monitor_id, rule, history)):
@@ -73,6 +76,24 @@ def apply_rules(records: MonitorRecords, session: Session, monitor_id: uuid.UUID
 
 def _details(details: dict[str, Any], window: WindowResult) -> dict[str, Any]:
     return {**details, "window": window.label, "as_of": window.as_of.isoformat()}
+
+
+def _alarm_history(active: AlertRow, title: str, details: dict[str, Any]
+                   ) -> tuple[str, dict[str, Any]]:
+    """A live sequential alert that alarms again keeps every alarm; the title says when the
+    metric first moved the other way, so a later rise never hides an earlier fall."""
+    before = json.loads(active.details_json)
+    alarms = before.get("alarms") or [{"window": before.get("window"),
+                                       "direction": before.get("direction")}]
+    latest = {"window": details["window"], "direction": details.get("direction")}
+    if alarms[-1] != latest:
+        alarms = [*alarms, latest]
+    details = {**details, "alarms": alarms}
+    opposite = next((a for a in alarms if a["direction"] != latest["direction"]), None)
+    if opposite is not None:
+        moved = {"up": "rose", "down": "fell"}.get(opposite["direction"] or "", "moved")
+        title = f"{title}; it first {moved} in the window {opposite['window']}"
+    return title, details
 
 
 def _cooling_down(records: MonitorRecords, session: Session, monitor_id: uuid.UUID,
