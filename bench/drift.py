@@ -118,6 +118,7 @@ def run(args: argparse.Namespace) -> bool:
     print(f"\n(d) drift: {len(reference):,} reference and {len(current):,} current rows x "
           f"{reference.shape[1]} columns ({NUMERIC} numeric, {SHIFTED} shifted by 0.05-0.25 SD; "
           f"{CATEGORICAL} categorical, {CATEGORICAL_SHIFTED} shifted); files in {paths[0].parent}")
+    _load("at the start")
     _, ours = _timed(lambda: compare_features(reference, current))
     evidently_match, ours_evidently = _timed(
         lambda: compare_features(reference, current, methods=MATCH_EVIDENTLY))
@@ -135,7 +136,8 @@ def run(args: argparse.Namespace) -> bool:
         joint = (json.loads(Path(f"{folder}/drift.json").read_text())["multivariate"]
                  if done.returncode == 0 else None)
     _line("assay drift CLI, whole command", cli,
-          "reads both files, default methods, domain classifier on 50,000 rows a side"
+          "reads both files, default methods, domain classifier on 50,000 rows a side, "
+          "PCA reconstruction"
           + (f" (AUROC {joint['auroc']:.3f} [{joint['ci_low']:.3f}, {joint['ci_high']:.3f}])"
              if joint else f" FAILED: {done.stderr.strip()[-200:]}"))
 
@@ -171,4 +173,12 @@ def run(args: argparse.Namespace) -> bool:
             _agreement("chi-square: ours Cramer's V > 0.1, theirs p < 0.05",
                        _decisions(nannyml_match, "cramers_v"), _pick(columns, "chi2"),
                        "effect size against p-value")
+    _load("at the end")
     return met
+
+
+def _load(when: str) -> None:
+    """The machine's load, since other jobs share its cores and the times move with it."""
+    one, five, _ = os.getloadavg()
+    print(f"    machine load {when}: {one:.1f} (1 min), {five:.1f} (5 min) on "
+          f"{os.cpu_count()} cores")

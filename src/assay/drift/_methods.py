@@ -7,9 +7,13 @@ method is called; their share is compared separately (:func:`missing_share_diffe
 
 Speed (a million rows per sample): a numeric column is sorted once and the sorted copies serve
 the decile edges, the bin counts (a binary search of each edge, not of each value) and the KS
-statistic (the two sorted samples merged, the two ECDFs read off a cumulative count). The
-numbers are those of the plain computations (``np.quantile``, ``np.searchsorted`` of every
-value, ``scipy.stats.ks_2samp``), which small and NaN-holding inputs still use. Inside
+statistic. The KS statistic is the largest ECDF gap over the values of both samples; it is read
+exactly at the values of the few stretches that can hold it: the two ECDFs are first read at a
+grid of every 64th value of each sample, and between two grid points the gap cannot exceed the
+bound that the counts at the grid points give (see :func:`_ks_statistic_sorted`). Categorical
+levels are counted by one hash pass (``pd.factorize``) and ``np.bincount``. The numbers are those
+of the plain computations (``np.quantile``, ``np.searchsorted`` of every value,
+``scipy.stats.ks_2samp``, ``value_counts``), which small and NaN-holding inputs still use. Inside
 :func:`shared_work` the methods called on the same two arrays also share the sorts, the counts
 and the KS result, which :func:`~assay.drift.compare_features` uses for each column.
 """
@@ -41,6 +45,9 @@ KS_EXACT_MAX_N = 10_000
 """scipy's ``ks_2samp(method='auto')`` computes the exact p-value up to this sample size
 (scipy's ``MAX_AUTO_N``); above it, the asymptotic one that the fast path computes too."""
 
+KS_GRID_STEP = 64
+"""The fast KS statistic first reads both ECDFs at every 64th value of each sorted sample."""
+
 _Result = TypeVar("_Result")
 
 
@@ -55,12 +62,18 @@ _SHARED: ContextVar[_SharedWork | None] = ContextVar("assay_drift_shared_work", 
 
 
 @contextmanager
-def shared_work(reference: NDArray[Any], current: NDArray[Any]) -> Iterator[None]:
+def shared_work(reference: NDArray[Any], current: NDArray[Any], *,
+                counts: tuple[FloatArray, FloatArray] | None = None) -> Iterator[None]:
     """Within the block, methods called on exactly these two arrays share their sorts and counts.
 
-    The arrays must not be changed inside the block.
+    ``counts``, if given, are the two samples' counts per level that :func:`counts` would
+    return (categorical columns; see :func:`level_counts`). The arrays must not be changed
+    inside the block.
     """
-    token = _SHARED.set(_SharedWork(reference, current))
+    work = _SharedWork(reference, current)
+    if counts is not None:
+        work.results["counts"] = counts
+    token = _SHARED.set(work)
     try:
         yield
     finally:
@@ -132,11 +145,30 @@ def _counts(reference: NDArray[Any], current: NDArray[Any]) -> tuple[FloatArray,
         cur_bin = np.searchsorted(edges, np.asarray(current, dtype=np.float64), side="left")
         return (np.bincount(ref_bin, minlength=n).astype(np.float64),
                 np.bincount(cur_bin, minlength=n).astype(np.float64))
-    ref_levels = pd.Series(reference, dtype=object).value_counts()
-    cur_levels = pd.Series(current, dtype=object).value_counts()
-    table = pd.concat([ref_levels, cur_levels], axis=1).fillna(0.0)
-    return (table.iloc[:, 0].to_numpy(dtype=np.float64),
-            table.iloc[:, 1].to_numpy(dtype=np.float64))
+    ref_levels, ref_counts, _ = level_counts(np.asarray(reference, dtype=object))
+    cur_levels, cur_counts, _ = level_counts(np.asarray(current, dtype=object))
+    return aligned_counts(ref_levels, ref_counts, cur_levels, cur_counts)
+
+
+def level_counts(values: NDArray[Any] | pd.Series
+                 ) -> tuple[NDArray[Any], FloatArray, NDArray[np.intp]]:
+    """The distinct non-missing values in order of appearance, their counts, and each value's
+    position among them (-1 for a missing value): one hash pass, as ``value_counts`` groups."""
+    codes, uniques = pd.factorize(values)
+    present = codes[codes >= 0] if codes.size and codes.min() < 0 else codes
+    tally = np.bincount(present, minlength=len(uniques)).astype(np.float64)
+    return np.asarray(uniques, dtype=object), tally, codes
+
+
+def aligned_counts(ref_levels: NDArray[Any], ref_counts: FloatArray, cur_levels: NDArray[Any],
+                   cur_counts: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Both samples' counts over the union of their levels (equal levels are added up)."""
+    index: dict[Any, int] = {}
+    ref_at = np.array([index.setdefault(level, len(index)) for level in ref_levels], np.intp)
+    cur_at = np.array([index.setdefault(level, len(index)) for level in cur_levels], np.intp)
+    n = len(index)  # bincount with weights counts in float64
+    return (np.asarray(np.bincount(ref_at, weights=ref_counts, minlength=n), dtype=np.float64),
+            np.asarray(np.bincount(cur_at, weights=cur_counts, minlength=n), dtype=np.float64))
 
 
 def _binned_from_sorted(ordered: FloatArray, edges: FloatArray) -> FloatArray:
@@ -214,24 +246,73 @@ def _ks(reference: NDArray[Any], current: NDArray[Any]) -> tuple[float, float]:
 def _ks_test(reference: NDArray[Any], current: NDArray[Any]) -> tuple[float, float]:
     """Statistic and p-value of ``scipy.stats.ks_2samp(reference, current)`` (two-sided, auto).
 
-    Large samples take the fast path: the same ECDF differences, read at every value of the
-    merged samples, and the same asymptotic p-value (``kstwo.sf(d, round(n1 n2 / (n1 + n2)))``).
+    Large float samples take the fast path (:func:`_ks_statistic_sorted`) and the same
+    asymptotic p-value (``kstwo.sf(d, round(n1 n2 / (n1 + n2)))``).
     """
-    merged = (_merged_counts(reference, current)
-              if max(np.size(reference), np.size(current)) > KS_EXACT_MAX_N else None)
-    if merged is None:
+    ref, cur = np.asarray(reference), np.asarray(current)
+    n1, n2 = ref.size, cur.size
+    if not (max(n1, n2) > KS_EXACT_MAX_N and min(n1, n2) > 0 and ref.ndim == 1
+            and cur.ndim == 1 and ref.dtype.kind == "f" and cur.dtype.kind == "f"):
         result = stats.ks_2samp(reference, current)
         return float(result.statistic), float(result.pvalue)
-    _, ref_count, cur_count = merged
-    n1, n2 = np.size(reference), np.size(current)
-    differences = ref_count / n1 - cur_count / n2
-    below = float(np.clip(-differences.min(), 0, 1))
-    above = float(differences.max())
-    statistic = below if below > above else above
+    ref_sorted, cur_sorted = _sorted_pair(reference, current)
+    if _has_nan(ref_sorted) or _has_nan(cur_sorted):
+        result = stats.ks_2samp(reference, current)
+        return float(result.statistic), float(result.pvalue)
+    statistic = _ks_statistic_sorted(ref_sorted, cur_sorted)
     larger, smaller = max(float(n1), float(n2)), min(float(n1), float(n2))
     effective_n = larger * smaller / (larger + smaller)
     p_value = float(np.clip(stats.kstwo.sf(statistic, np.round(effective_n)), 0, 1))
     return statistic, p_value
+
+
+def _ks_statistic_sorted(ref: FloatArray, cur: FloatArray) -> float:
+    """``ks_2samp``'s statistic from the two sorted samples (no NaN), read where it can be.
+
+    scipy takes the largest of ``F_ref(x) - F_cur(x)`` and of its opposite over every value
+    ``x`` of both samples, each ECDF counting the values ``<= x``. Read first at a grid of
+    sample values (every :data:`KS_GRID_STEP`-th of each sample, and the largest), the counts
+    bound the gap on each stretch ``(g[j-1], g[j]]`` between grid points:
+    ``F_ref(x) - F_cur(x) <= F_ref(g[j]) - F_cur(g[j-1])`` and the opposite likewise. Only the
+    values in stretches whose bound reaches the largest gap at a grid point (less a margin for
+    rounding) can hold the statistic; scipy's formula is evaluated at those alone, so the
+    result is the same number. The bounds are compared in exact integers (``n1 n2`` times the
+    gaps).
+    """
+    n1, n2 = ref.size, cur.size
+    points: FloatArray | None = None
+    if n1 * n2 < 2**62:
+        grid = np.concatenate([ref[KS_GRID_STEP - 1::KS_GRID_STEP],
+                               cur[KS_GRID_STEP - 1::KS_GRID_STEP], [max(ref[-1], cur[-1])]])
+        grid.sort()
+        ref_upto = np.searchsorted(ref, grid, side="right")
+        cur_upto = np.searchsorted(cur, grid, side="right")
+        gap = ref_upto * n2 - cur_upto * n1  # n1 n2 (F_ref - F_cur) at the grid points
+        ref_before, cur_before = np.r_[0, ref_upto[:-1]], np.r_[0, cur_upto[:-1]]
+        margin = n1 * n2 // 10**15 + 1  # covers the float rounding of scipy's gaps (< 1e-15)
+        stretch = np.flatnonzero(
+            (ref_upto * n2 - cur_before * n1 >= gap.max() - margin)
+            | (cur_upto * n1 - ref_before * n2 >= (-gap).max() - margin))
+        points = np.concatenate([ref[_ranges(ref_before[stretch], ref_upto[stretch])],
+                                 cur[_ranges(cur_before[stretch], cur_upto[stretch])]])
+        if points.size > (n1 + n2) // 2:
+            points = None
+    if points is None:
+        points = np.concatenate([ref, cur])
+    differences = (np.searchsorted(ref, points, side="right") / n1
+                   - np.searchsorted(cur, points, side="right") / n2)
+    below = float(np.clip(-differences.min(), 0, 1))
+    above = float(differences.max())
+    return below if below > above else above
+
+
+def _ranges(starts: NDArray[np.intp], stops: NDArray[np.intp]) -> NDArray[np.intp]:
+    """The positions ``starts[i] .. stops[i] - 1`` of every range, concatenated."""
+    lengths = stops - starts
+    offsets = np.cumsum(lengths) - lengths
+    positions: NDArray[np.intp] = (np.arange(int(lengths.sum()))
+                                   + np.repeat(starts - offsets, lengths))
+    return positions
 
 
 def _merged_counts(
