@@ -96,3 +96,26 @@ def test_bad_input_is_named() -> None:
     numeric_ward = reference.assign(ward=1.0)
     with pytest.raises(InputError, match="'ward' is categorical"):
         pca_reconstruction(reference, numeric_ward)
+
+
+def test_large_samples_get_normal_intervals_that_match_the_bootstrap(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import assay.drift._pca as pca_module
+
+    rng = np.random.default_rng(4)
+
+    def frame(n: int, rho: float) -> pd.DataFrame:
+        a = rng.normal(size=n)
+        b = rho * a + np.sqrt(1 - rho**2) * rng.normal(size=n)
+        return pd.DataFrame({"a": a, "b": b, "c": rng.normal(size=n)})
+
+    reference, current = frame(20_000, 0.8), frame(20_000, 0.6)
+    booted = pca_reconstruction(reference, current, n_boot=2000, seed=1)
+    monkeypatch.setattr(pca_module, "NORMAL_ABOVE", 10_000)
+    normal = pca_reconstruction(reference, current, n_boot=2000, seed=1)
+    assert booted.relative_increase.method == "bootstrap-percentile"
+    assert normal.relative_increase.method == "normal"
+    assert normal.relative_increase.value == booted.relative_increase.value
+    for bound in ("ci_low", "ci_high"):
+        assert getattr(normal.relative_increase, bound) == pytest.approx(
+            getattr(booted.relative_increase, bound), abs=0.004)

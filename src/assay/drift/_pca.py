@@ -19,7 +19,10 @@ component analysis on the reference and measures how well it reconstructs each r
 The reference error is computed on the rows the PCA was fitted on, as NannyML does; it is
 slightly optimistic when the features are many for the rows. Intervals are percentile bootstraps
 over rows (``n_boot`` replicates, reference and current resampled independently, the PCA held
-fixed). The sample drifts when the lower bound of the interval of the relative increase
+fixed); above :data:`NORMAL_ABOVE` rows in a sample, where the bootstrap of a mean is normal to
+many digits and would cost ``n_boot`` passes over every row, they are normal intervals from the
+standard errors of the two means (the delta method for their ratio). The sample drifts when the
+lower bound of the interval of the relative increase
 ``current / reference − 1`` exceeds :data:`PCA_ERROR_INCREASE_THRESHOLD`.
 
 A feature's contribution is its share of the increase of the mean *squared* error: the squared
@@ -177,16 +180,20 @@ def pca_reconstruction(
     if ref_mean <= 0:
         raise InputError(f"the PCA reconstructs {reference_name} exactly (the features are "
                          "collinear), so the relative increase of the error is undefined")
-    rng = np.random.default_rng(seed)
-    ref_boot = np.array([ref_errors[rng.integers(0, ref_errors.size, ref_errors.size)].mean()
-                         for _ in range(n_boot)])
-    cur_boot = np.array([cur_errors[rng.integers(0, cur_errors.size, cur_errors.size)].mean()
-                         for _ in range(n_boot)])
-    increase = _bootstrap_estimate(cur_mean / ref_mean - 1, cur_boot / ref_boot - 1,
-                                   len(reference) + len(current))
+    if min(ref_errors.size, cur_errors.size) > NORMAL_ABOVE:
+        reference_error, current_error, increase = _normal_estimates(ref_errors, cur_errors)
+    else:
+        rng = np.random.default_rng(seed)
+        ref_boot = np.array([ref_errors[rng.integers(0, ref_errors.size, ref_errors.size)].mean()
+                             for _ in range(n_boot)])
+        cur_boot = np.array([cur_errors[rng.integers(0, cur_errors.size, cur_errors.size)].mean()
+                             for _ in range(n_boot)])
+        reference_error = _bootstrap_estimate(ref_mean, ref_boot, len(reference))
+        current_error = _bootstrap_estimate(cur_mean, cur_boot, len(current))
+        increase = _bootstrap_estimate(cur_mean / ref_mean - 1, cur_boot / ref_boot - 1,
+                                       len(reference) + len(current))
     return PcaDriftResult(
-        reference_error=_bootstrap_estimate(ref_mean, ref_boot, len(reference)),
-        current_error=_bootstrap_estimate(cur_mean, cur_boot, len(current)),
+        reference_error=reference_error, current_error=current_error,
         relative_increase=increase, threshold=threshold,
         drifted=increase.ci_low is not None and increase.ci_low > threshold,
         variance=variance,
@@ -195,6 +202,10 @@ def pca_reconstruction(
         categorical_features=tuple(n for n in names if n in encoder.levels),
         contributions=_contributions(names, encoder.columns, ref_residual, cur_residual),
         n_boot=n_boot, seed=seed, n_reference=len(reference), n_current=len(current))
+
+
+NORMAL_ABOVE = 100_000
+"""Samples larger than this get normal intervals instead of the bootstrap."""
 
 
 class _Encoder:
@@ -254,6 +265,26 @@ class _Encoder:
 
 def _labels(column: pd.Series) -> pd.Series:
     return column.astype(str).where(column.notna(), MISSING_LEVEL)
+
+
+def _normal_estimates(ref_errors: FloatArray, cur_errors: FloatArray
+                      ) -> tuple[Estimate, Estimate, Estimate]:
+    """Normal intervals of both mean errors and of their ratio − 1 (delta method)."""
+    z = 1.959963984540054
+    means, ses = [], []
+    for errors in (ref_errors, cur_errors):
+        means.append(float(errors.mean()))
+        ses.append(float(errors.std(ddof=1) / np.sqrt(errors.size)))
+    (ref_mean, cur_mean), (ref_se, cur_se) = means, ses
+    ratio = cur_mean / ref_mean
+    ratio_se = ratio * float(np.hypot(cur_se / cur_mean, ref_se / ref_mean))
+
+    def normal(value: float, se: float, n: int) -> Estimate:
+        return Estimate(value=value, ci_low=value - z * se, ci_high=value + z * se,
+                        method="normal", n=n)
+
+    return (normal(ref_mean, ref_se, ref_errors.size), normal(cur_mean, cur_se, cur_errors.size),
+            normal(ratio - 1, ratio_se, ref_errors.size + cur_errors.size))
 
 
 def _bootstrap_estimate(value: float, replicates: FloatArray, n: int) -> Estimate:
