@@ -193,7 +193,6 @@ def build_view(records: MonitorRecords, monitor: str, *, as_of: datetime | None)
         ("Windows", f"{len(windows)} {spec.windows}, {first.window_start.date()} to "
                     f"{(last.window_end - _DAY).date()}"),
         ("As of", seen.date().isoformat()),
-        ("Data through", (last.window_end - _DAY).date().isoformat()),
         ("Outcome and score", f"“{spec.roles.target}”, score “{spec.score}”"
                               + (f", threshold {threshold}" if threshold else "")),
         ("Outcome window", f"{spec.outcome_window}"
@@ -206,7 +205,8 @@ def build_view(records: MonitorRecords, monitor: str, *, as_of: datetime | None)
         title=f"Monitoring report: {spec.name}",
         status=(colour, word, css, symbol), reason=reason, facts=facts,
         summary=summary_sentences(spec, windows, live),
-        assumption=_assumption(windows), assay_version=__version__)
+        assumption=_assumption(windows), assay_version=__version__,
+        estimates_in_use=last.n_labelled < last.n)
     volume_section(view, spec, windows, timeline, threshold)
     quality_section(view, spec, windows, timeline)
     performance_section(view, spec, windows, revisions, timeline)

@@ -57,6 +57,8 @@ class View:
     facts: list[tuple[str, str]]
     summary: list[str]
     assumption: str | None
+    estimates_in_use: bool = False
+    """The latest window still lacks outcomes, so label-free estimates stand in."""
     volume: list[Figure] = field(default_factory=list)
     volume_text: list[str] = field(default_factory=list)
     quality: list[str] = field(default_factory=list)
