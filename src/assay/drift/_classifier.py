@@ -142,8 +142,8 @@ def domain_classifier(
     if max_rows is not None and max_rows < folds:
         raise InputError(f"max_rows must be at least {folds} (got {max_rows})")
     sampler = np.random.default_rng(seed)
-    ref_rows = _subsample(reference, names, max_rows, sampler)
-    cur_rows = _subsample(current, names, max_rows, sampler)
+    ref_rows = subsample(reference, names, max_rows, sampler)
+    cur_rows = subsample(current, names, max_rows, sampler)
     design, categorical = _design(pd.concat([ref_rows, cur_rows], ignore_index=True))
     target = np.r_[np.zeros(len(ref_rows), dtype=int), np.ones(len(cur_rows), dtype=int)]
     out_of_fold = np.empty(target.size, dtype=np.float64)
@@ -184,7 +184,7 @@ def domain_classifier(
         folds=folds, seed=seed, n_reference=len(reference), n_current=len(current))
 
 
-def _subsample(frame: pd.DataFrame, names: list[str], max_rows: int | None,
+def subsample(frame: pd.DataFrame, names: list[str], max_rows: int | None,
                sampler: np.random.Generator) -> pd.DataFrame:
     """The ``names`` columns of at most ``max_rows`` rows (rows drawn before columns are
     copied, so a large frame is not copied whole)."""

@@ -39,11 +39,15 @@ import pandas as pd
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
+from assay.drift._classifier import subsample
 from assay.drift._compare import _features, column_kind
-from assay.errors import InputError, MissingExtraError
+from assay.errors import InputError
 from assay.metrics import Estimate
 
 FloatArray = NDArray[np.float64]
+
+MAX_ROWS_PER_SAMPLE = 200_000
+"""Larger samples are subsampled (see ``max_rows``)."""
 
 PCA_VARIANCE = 0.65
 """Share of the reference variance the kept components explain (NannyML's default)."""
@@ -122,6 +126,7 @@ def pca_reconstruction(
     threshold: float = PCA_ERROR_INCREASE_THRESHOLD,
     n_boot: int = 1000,
     seed: int = 0,
+    max_rows: int | None = MAX_ROWS_PER_SAMPLE,
     reference_name: str = "the reference",
     current_name: str = "the current data",
 ) -> PcaDriftResult:
@@ -140,7 +145,13 @@ def pca_reconstruction(
         Drift when the lower bound of the 95 % interval of the relative increase of the mean
         error exceeds it.
     n_boot, seed
-        Bootstrap replicates of the intervals and their seed.
+        Bootstrap replicates of the intervals and their seed (the seed also draws the
+        subsamples).
+    max_rows
+        Each sample with more rows is replaced by a seeded random subsample of ``max_rows``
+        rows (without replacement); ``None`` uses every row. The mean error of 200,000 rows
+        is known to about ±0.2 % already, and the encoded design of a million rows weighs
+        hundreds of megabytes.
     reference_name, current_name
         How the samples are named in messages.
 
@@ -155,10 +166,6 @@ def pca_reconstruction(
     >>> pca_reconstruction(ref, cur, n_boot=200).drifted
     True
     """
-    try:
-        from sklearn.decomposition import PCA
-    except ImportError as exc:
-        raise MissingExtraError("demo", "scikit-learn") from exc
     names = _features(reference, current, features, reference_name, current_name)
     if len(names) < 2:
         raise InputError("PCA reconstruction needs at least two features "
@@ -167,13 +174,18 @@ def pca_reconstruction(
         raise InputError(f"variance must be a share in (0, 1) (got {variance})")
     if n_boot < 10:
         raise InputError(f"n_boot must be at least 10 (got {n_boot})")
+    if max_rows is not None and max_rows < 10:
+        raise InputError(f"max_rows must be at least 10 (got {max_rows})")
+    sampler = np.random.default_rng([seed, 1])
+    given = len(reference), len(current)
+    reference = subsample(reference, names, max_rows, sampler)
+    current = subsample(current, names, max_rows, sampler)
     encoder = _Encoder(reference, names, reference_name, current_name)
     ref_design = encoder.encode(reference)
     cur_design = encoder.encode(current)
-    pca = PCA(n_components=variance, svd_solver="full")
-    pca.fit(ref_design)
-    ref_residual = ref_design - pca.inverse_transform(pca.transform(ref_design))
-    cur_residual = cur_design - pca.inverse_transform(pca.transform(cur_design))
+    components, explained = principal_components(ref_design, variance)
+    ref_residual = residuals(ref_design, components)
+    cur_residual = residuals(cur_design, components)
     ref_errors = np.sqrt(np.sum(ref_residual**2, axis=1))
     cur_errors = np.sqrt(np.sum(cur_residual**2, axis=1))
     ref_mean, cur_mean = float(ref_errors.mean()), float(cur_errors.mean())
@@ -197,11 +209,11 @@ def pca_reconstruction(
         relative_increase=increase, threshold=threshold,
         drifted=increase.ci_low is not None and increase.ci_low > threshold,
         variance=variance,
-        explained_variance=float(np.sum(pca.explained_variance_ratio_)),
-        n_components=int(pca.n_components_), features=tuple(names),
+        explained_variance=explained, n_components=int(components.shape[1]),
+        features=tuple(names),
         categorical_features=tuple(n for n in names if n in encoder.levels),
         contributions=_contributions(names, encoder.columns, ref_residual, cur_residual),
-        n_boot=n_boot, seed=seed, n_reference=len(reference), n_current=len(current))
+        n_boot=n_boot, seed=seed, n_reference=given[0], n_current=given[1])
 
 
 NORMAL_ABOVE = 100_000
@@ -244,23 +256,51 @@ class _Encoder:
             self.columns.extend([name] * (p.size + 1))
 
     def encode(self, frame: pd.DataFrame) -> FloatArray:
-        blocks: list[FloatArray] = []
+        design = np.empty((len(frame), len(self.columns)))
+        at = 0
         for name in self.names:
             column = frame[name]
             if name in self.levels:
                 if column_kind(column) != "categorical" and not column.isna().all():
                     raise InputError(f"column {name!r} is categorical in {self.reference_name} "
                                      f"but numeric in {self.current_name}")
-                labels = _labels(column).to_numpy(dtype=object)
-                block = labels[:, None] == np.array(self.levels[name], dtype=object)[None, :]
-                raw = np.column_stack([block, ~block.any(axis=1)]).astype(np.float64)
+                levels = self.levels[name]
+                codes = pd.Categorical(_labels(column), categories=levels).codes
+                raw = np.zeros((len(frame), len(levels) + 1))
+                raw[np.arange(len(frame)), np.where(codes < 0, len(levels), codes)] = 1.0
             else:
                 if column_kind(column) != "numeric" and not column.isna().all():
                     raise InputError(f"column {name!r} is numeric in {self.reference_name} but "
                                      f"categorical in {self.current_name}")
                 raw = column.fillna(self.median[name]).to_numpy(dtype=np.float64)[:, None]
-            blocks.append((raw - self.centre[name]) / self.scale[name])
-        return np.hstack(blocks)
+            design[:, at:at + raw.shape[1]] = (raw - self.centre[name]) / self.scale[name]
+            at += raw.shape[1]
+        return design
+
+
+def principal_components(design: FloatArray, variance: float) -> tuple[FloatArray, float]:
+    """The fewest principal axes of the (centred) design explaining at least ``variance`` of
+    its variance, as columns, and the share they explain.
+
+    From the eigendecomposition of the covariance matrix (columns × columns), which gives the
+    axes of a full SVD of the rows at a fraction of its cost on a million rows; the component
+    count follows scikit-learn's rule for a float ``n_components``.
+    """
+    centred = design - design.mean(axis=0)
+    covariance = centred.T @ centred / max(design.shape[0] - 1, 1)
+    values, vectors = np.linalg.eigh(covariance)
+    order = np.argsort(values)[::-1]
+    values, vectors = np.clip(values[order], 0.0, None), vectors[:, order]
+    shares = values / values.sum()
+    count = min(int(np.searchsorted(np.cumsum(shares), variance, side="right")) + 1,
+                shares.size)
+    return vectors[:, :count], float(shares[:count].sum())
+
+
+def residuals(design: FloatArray, components: FloatArray) -> FloatArray:
+    """What the components leave of each row. The encoding centres every column on the
+    reference, so the reference's mean is already zero and no other centring is needed."""
+    return design - (design @ components) @ components.T
 
 
 def _labels(column: pd.Series) -> pd.Series:
