@@ -9,7 +9,7 @@ import pytest
 PACKAGES = ["assay", "assay.data", "assay.checks", "assay.metrics", "assay.subgroups",
             "assay.reports", "assay.datasets", "assay.errors", "assay.robustness",
             "assay.store", "assay.governance", "assay.integrations.mlflow", "assay.drift",
-            "assay.monitoring"]
+            "assay.monitoring", "assay.curation"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -1,0 +1,107 @@
+"""Data curation: what is wrong with the data before a model is judged on it.
+
+Profiles built from mergeable sketches (:func:`profile`, :func:`merge_profiles`,
+:func:`compare_profiles`; the ``curation`` extra), quality rules (:func:`run_rules`), clinical
+plausibility and unit mismatches (:func:`check_plausibility`, :func:`unit_mismatch`), duplicates
+and constant columns, leakage between splits and from the outcome (:func:`check_leakage`), and
+likely mislabeled rows by confident learning (:func:`label_issues`).
+"""
+
+from assay.curation._duplicates import constant_columns, exact_duplicates, near_duplicates
+from assay.curation._labels import confident_joint, cross_validated_probabilities, label_issues
+from assay.curation._leakage import (
+    FeatureAfterPrediction,
+    LeakageReport,
+    PatientsAcrossSplits,
+    RowsAcrossSplits,
+    SplitOverlap,
+    TargetLeak,
+    check_leakage,
+    features_after_prediction,
+    patients_across_splits,
+    rows_across_splits,
+    target_leakage,
+)
+from assay.curation._plausibility import (
+    MEASUREMENTS,
+    AlternativeUnit,
+    Measurement,
+    check_plausibility,
+    unit_mismatch,
+)
+from assay.curation._profile import (
+    ColumnProfile,
+    ColumnSummary,
+    DayGap,
+    HistogramBin,
+    Profile,
+    TopValue,
+    merge_profiles,
+    profile,
+)
+from assay.curation._profile_compare import ProfileDriftRecord, compare_profiles
+from assay.curation._rules import (
+    AllowedValuesRule,
+    Finding,
+    FreshnessRule,
+    NotNullRule,
+    OrderRule,
+    QualityRule,
+    RangeRule,
+    ReferentialRule,
+    RegexRule,
+    RowCountRule,
+    UniqueRule,
+    rule_from_dict,
+    rules_from_dicts,
+    run_rules,
+)
+
+__all__ = [
+    "MEASUREMENTS",
+    "AllowedValuesRule",
+    "AlternativeUnit",
+    "ColumnProfile",
+    "ColumnSummary",
+    "DayGap",
+    "FeatureAfterPrediction",
+    "Finding",
+    "FreshnessRule",
+    "HistogramBin",
+    "LeakageReport",
+    "Measurement",
+    "NotNullRule",
+    "OrderRule",
+    "PatientsAcrossSplits",
+    "Profile",
+    "ProfileDriftRecord",
+    "QualityRule",
+    "RangeRule",
+    "ReferentialRule",
+    "RegexRule",
+    "RowCountRule",
+    "RowsAcrossSplits",
+    "SplitOverlap",
+    "TargetLeak",
+    "TopValue",
+    "UniqueRule",
+    "check_leakage",
+    "check_plausibility",
+    "compare_profiles",
+    "confident_joint",
+    "constant_columns",
+    "cross_validated_probabilities",
+    "exact_duplicates",
+    "features_after_prediction",
+    "label_issues",
+    "merge_profiles",
+    "near_duplicates",
+    "patients_across_splits",
+    "profile",
+    "rows_across_splits",
+    "rule_from_dict",
+    "rules_from_dicts",
+    "run_rules",
+    "target_leakage",
+    "unit_mismatch",
+]
