@@ -4,10 +4,22 @@ Profiles built from mergeable sketches (:func:`profile`, :func:`merge_profiles`,
 :func:`compare_profiles`; the ``curation`` extra), quality rules (:func:`run_rules`), clinical
 plausibility and unit mismatches (:func:`check_plausibility`, :func:`unit_mismatch`), duplicates
 and constant columns, leakage between splits and from the outcome (:func:`check_leakage`), and
-likely mislabeled rows by confident learning (:func:`label_issues`).
+likely mislabeled rows by confident learning (:func:`label_issues`), cohorts built by ordered
+inclusion and exclusion steps with their attrition and flow diagram (:func:`build_cohort`,
+:func:`flow_svg`), and datasheets (:func:`build_datasheet`).
 """
 
+from assay.curation._cohort import (
+    Attrition,
+    AttritionStep,
+    Cohort,
+    CohortSpec,
+    CohortStep,
+    build_cohort,
+)
+from assay.curation._datasheet import Datasheet, build_datasheet, read_answers
 from assay.curation._duplicates import constant_columns, exact_duplicates, near_duplicates
+from assay.curation._flow import flow_png, flow_svg
 from assay.curation._labels import confident_joint, cross_validated_probabilities, label_issues
 from assay.curation._leakage import (
     FeatureAfterPrediction,
@@ -61,8 +73,14 @@ __all__ = [
     "MEASUREMENTS",
     "AllowedValuesRule",
     "AlternativeUnit",
+    "Attrition",
+    "AttritionStep",
+    "Cohort",
+    "CohortSpec",
+    "CohortStep",
     "ColumnProfile",
     "ColumnSummary",
+    "Datasheet",
     "DayGap",
     "FeatureAfterPrediction",
     "Finding",
@@ -85,6 +103,8 @@ __all__ = [
     "TargetLeak",
     "TopValue",
     "UniqueRule",
+    "build_cohort",
+    "build_datasheet",
     "check_leakage",
     "check_plausibility",
     "compare_profiles",
@@ -93,11 +113,14 @@ __all__ = [
     "cross_validated_probabilities",
     "exact_duplicates",
     "features_after_prediction",
+    "flow_png",
+    "flow_svg",
     "label_issues",
     "merge_profiles",
     "near_duplicates",
     "patients_across_splits",
     "profile",
+    "read_answers",
     "rows_across_splits",
     "rule_from_dict",
     "rules_from_dicts",
