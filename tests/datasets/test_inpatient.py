@@ -73,9 +73,11 @@ def test_public_names_are_pinned() -> None:
         "FeedOutage",
         "LabUnitChange",
         "NewPopulation",
+        "Note",
         "PrevalenceChange",
         "Shift",
         "apply_shift",
+        "make_clinical_notes",
         "make_inpatient_cohort",
         "units",
     ]

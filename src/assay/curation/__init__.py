@@ -6,7 +6,9 @@ plausibility and unit mismatches (:func:`check_plausibility`, :func:`unit_mismat
 and constant columns, leakage between splits and from the outcome (:func:`check_leakage`), and
 likely mislabeled rows by confident learning (:func:`label_issues`), cohorts built by ordered
 inclusion and exclusion steps with their attrition and flow diagram (:func:`build_cohort`,
-:func:`flow_svg`), and datasheets (:func:`build_datasheet`).
+:func:`flow_svg`), datasheets (:func:`build_datasheet`), and PHI detection and redaction in
+text and columns (:func:`detect_phi`, :func:`redact`; the ``phi`` extra holds the offline spaCy
+model).
 """
 
 from assay.curation._cohort import (
@@ -34,6 +36,9 @@ from assay.curation._leakage import (
     rows_across_splits,
     target_leakage,
 )
+from assay.curation._phi import detect_phi, detect_phi_batch, detect_phi_in_column
+from assay.curation._phi_redact import RedactionMode, redact
+from assay.curation._phi_rules import PhiSpan
 from assay.curation._plausibility import (
     MEASUREMENTS,
     AlternativeUnit,
@@ -91,10 +96,12 @@ __all__ = [
     "NotNullRule",
     "OrderRule",
     "PatientsAcrossSplits",
+    "PhiSpan",
     "Profile",
     "ProfileDriftRecord",
     "QualityRule",
     "RangeRule",
+    "RedactionMode",
     "ReferentialRule",
     "RegexRule",
     "RowCountRule",
@@ -111,6 +118,9 @@ __all__ = [
     "confident_joint",
     "constant_columns",
     "cross_validated_probabilities",
+    "detect_phi",
+    "detect_phi_batch",
+    "detect_phi_in_column",
     "exact_duplicates",
     "features_after_prediction",
     "flow_png",
@@ -121,6 +131,7 @@ __all__ = [
     "patients_across_splits",
     "profile",
     "read_answers",
+    "redact",
     "rows_across_splits",
     "rule_from_dict",
     "rules_from_dicts",
