@@ -244,3 +244,10 @@ def test_missing_spacy_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         ner_pipeline.cache_clear()
     assert detect_phi("Seen by Dr. Chen", ner=False)[0].category == "NAME"
+
+
+def test_spans_carry_no_white_space_at_their_ends() -> None:
+    text = "Patient: Deborah Walker  \nMRN: 00123456\nSeen by Dr. Alan Price on 03/14/2026."
+    spans = detect_phi(text)
+    assert spans and all(text[s.start:s.end] == text[s.start:s.end].strip() for s in spans)
+    assert redact(text, spans).startswith("Patient: [NAME]  \nMRN: [MRN]")

@@ -18,6 +18,7 @@ from rich.console import Console
 
 from assay.checks import Plan, Run, Settings, validate
 from assay.cli._card import card_command
+from assay.cli._curate import curate_app
 from assay.cli._drift import drift_command
 from assay.cli._monitor import alerts_app, monitor_app
 from assay.cli._registry import registry_app
@@ -41,6 +42,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(registry_app, name="registry")
 app.add_typer(monitor_app, name="monitor")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(curate_app, name="curate")
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 

@@ -61,8 +61,13 @@ def _is_heading(token: Any) -> bool:
 
 
 def _name_span(entity: Any) -> PhiSpan | None:
-    """A NAME span from a PERSON entity, without a leading title or a trailing possessive."""
+    """A NAME span from a PERSON entity, without a leading title or a trailing possessive, and
+    ending at the first line break (a name does not run onto the next line's heading)."""
     tokens = list(entity)
+    for index, token in enumerate(tokens):
+        if "\n" in token.text or "\n" in token.whitespace_:
+            tokens = tokens[:index + 1] if "\n" not in token.text else tokens[:index]
+            break
     while tokens and tokens[0].lower_ in _TITLES:
         tokens = tokens[1:]
     while tokens and tokens[-1].text in ("'s", "'", ","):
@@ -118,7 +123,18 @@ def _detect(doc: Any | None, text: str) -> list[PhiSpan]:
     rules = rule_spans(text)
     spans = rules + (_ner_spans(doc, rules) if doc is not None else [])
     merged = merge_spans(spans)
-    return merge_spans(_spread_names(text, merged))
+    return [_trimmed(span, text) for span in merge_spans(_spread_names(text, merged))]
+
+
+def _trimmed(span: PhiSpan, text: str) -> PhiSpan:
+    """The span without white space at its ends (a name followed by a line break)."""
+    start, end = span.start, span.end
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    while start < end and text[start].isspace():
+        start += 1
+    return span if (start, end) == (span.start, span.end) else PhiSpan(
+        start, end, span.category, span.source)
 
 
 def detect_phi(text: str, *, ner: bool = True) -> list[PhiSpan]:
