@@ -30,6 +30,8 @@ test: $(VENV)/.installed-test
 # NannyML 0.13.1 imports statsmodels without declaring it.
 PEER_PINS_evidently := evidently==0.7.23 "pandas<3" pyarrow
 PEER_PINS_nannyml := nannyml==0.13.1 statsmodels "pandas<3" pyarrow
+# whylogs 1.6 uses names that numpy 2 removed; pyarrow 22 and later need numpy 2.
+PEER_PINS_whylogs := whylogs==1.6.4 "numpy<2" "pandas<3" "pyarrow<22"
 
 bench/.venv-%/.installed: Makefile
 	$(PYTHON) -m venv bench/.venv-$*
@@ -37,7 +39,8 @@ bench/.venv-%/.installed: Makefile
 	bench/.venv-$*/bin/python -m pip install --quiet $(PEER_PINS_$*)
 	touch $@
 
-bench-peers: bench/.venv-evidently/.installed bench/.venv-nannyml/.installed
+bench-peers: bench/.venv-evidently/.installed bench/.venv-nannyml/.installed \
+	bench/.venv-whylogs/.installed
 
 bench: $(VENV)/.installed-test bench-peers
 	$(BIN)/python bench/run.py

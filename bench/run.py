@@ -1,6 +1,6 @@
 """Benchmarks: Assay's DeLong and AUROC bootstrap against scikit-learn baselines (a, b),
 the subgroup table with bootstrap intervals against fairlearn's MetricFrame (c), and drift
-against Evidently and NannyML (d).
+against Evidently and NannyML (d), and column profiles against whylogs (e).
 
 Run with ``make bench`` (``.venv/bin/python bench/run.py``); see ``bench/README.md``.
 Not part of the test suite.
@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from profiles import add_arguments as add_profile_arguments
+from profiles import run as run_profile
 from sklearn.metrics import roc_auc_score
 
 from assay.metrics.intervals import bootstrap_metric, delong_auroc_ci
@@ -89,13 +91,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--only",
-        choices=["a", "b", "c", "d"],
+        choices=["a", "b", "c", "d", "e"],
         nargs="+",
-        default=["a", "b", "c", "d"],
+        default=["a", "b", "c", "d", "e"],
         help="run only these benchmarks ((a) and (b) always run together)",
     )
     add_subgroup_arguments(parser)
     add_drift_arguments(parser)
+    add_profile_arguments(parser)
     args = parser.parse_args(argv)
 
     met = True
@@ -105,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         met = run_subgroups(args) and met
     if "d" in set(args.only):
         met = run_drift(args) and met
+    if "e" in set(args.only):
+        met = run_profile(args) and met
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nprocess peak resident set            {rss_mb:8.1f} MB (whole run, all benchmarks)")
     return 0 if met else 1
