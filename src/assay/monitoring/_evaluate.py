@@ -81,10 +81,6 @@ class WindowResult(BaseModel):
         """Features with a drifted record."""
         return list(dict.fromkeys(r.feature for r in self.drift if r.drifted))
 
-    def content_key(self) -> str:
-        """What decides whether a re-evaluation is a new revision: rows, known labels, values."""
-        return self.data_fingerprint
-
 
 class Reference:
     """The validation data prepared once per monitor run: its rows, signals and CBPE model."""
