@@ -16,7 +16,12 @@ $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e ".[demo]"
 	touch $@
 
+# torch first, pinned: 2.13.0 is the CPU build these machines hold; an unpinned torch, pulled in
+# by sentence-transformers, would be a CUDA build of several GB.
+TORCH_PIN := torch==2.13.0
+
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet "$(TORCH_PIN)"
 	$(PIP) install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed-demo
 
