@@ -5,6 +5,19 @@ Records are read from JSONL (:func:`read_records`); every metric here is determi
 local.
 """
 
-from assay.genai._records import TASKS, Context, Flag, Record, Span, Task, read_records, records_from
+from assay.genai._records import (
+    TASKS,
+    Context,
+    Flag,
+    ItemResult,
+    Record,
+    Span,
+    Task,
+    read_records,
+    records_from,
+)
 
-__all__ = ["TASKS", "Context", "Flag", "Record", "Span", "Task", "read_records", "records_from"]
+__all__ = [
+    "TASKS", "Context", "Flag", "ItemResult", "Record", "Span", "Task", "read_records",
+    "records_from",
+]

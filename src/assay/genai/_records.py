@@ -26,7 +26,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from assay._frozen import FROZEN
 from assay.errors import InputError
 
-__all__ = ["TASKS", "Context", "Flag", "Record", "Span", "Task", "read_records", "records_from"]
+__all__ = [
+    "TASKS", "Context", "Flag", "ItemResult", "Record", "Span", "Task", "read_records",
+    "records_from",
+]
 
 Task = Literal["summarization", "qa", "rag", "extraction", "patient_message"]
 TASKS: tuple[Task, ...] = ("summarization", "qa", "rag", "extraction", "patient_message")
@@ -97,6 +100,19 @@ class Flag(BaseModel):
     type: str
     span: Span | None
     detail: str
+
+
+class ItemResult(BaseModel):
+    """What the evaluation found for one record: metric values by name (None when a metric
+    does not apply or is undefined for it) and flags."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    task: Task
+    metrics: Annotated[Mapping[str, float | None], *FROZEN] = Field(default_factory=dict)
+    flags: tuple[Flag, ...] = ()
+    metadata: Annotated[Mapping[str, Scalar], *FROZEN] = Field(default_factory=dict)
 
 
 def records_from(rows: Iterable[Mapping[str, Any]], source: str = "records") -> list[Record]:
