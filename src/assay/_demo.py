@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from assay._demo_extract import FAHRENHEIT_FROM, warehouse_extract
 from assay._demo_governance import PRODUCT, VERSION, walk_governance
 from assay._demo_monitoring import replay_year
 from assay.checks import Plan, Run, validate
@@ -49,13 +50,14 @@ def run_demo(out: str | Path, *, n_encounters: int = 20_000, seed: int = 7) -> D
     cohort = make_inpatient_cohort(n_encounters, seed=seed)
     cutoff = cohort["discharged_at"].min().normalize() + pd.DateOffset(months=TRAINING_MONTHS)
     training = cohort[cohort["discharged_at"] < cutoff]
-    validation = cohort[cohort["discharged_at"] >= cutoff].copy()
+    extract = warehouse_extract(cohort[cohort["discharged_at"] >= cutoff], seed)
+    validation = extract.frame
 
     current, challenger = _train(training, seed)
     features = NUMERIC + CATEGORICAL
     validation["risk"] = current.predict_proba(validation[features])[:, 1]
     validation["challenger_risk"] = challenger.predict_proba(validation[features])[:, 1]
-    keep = ["encounter_id", "patient_id", "discharged_at", "readmit_30d", "risk",
+    keep = ["encounter_id", "patient_id", "admitted_at", "discharged_at", "readmit_30d", "risk",
             "challenger_risk", *features, "sex", "race_ethnicity", "language"]
     data_path = out / "validation.parquet"
     validation[keep].to_parquet(data_path, index=False)
@@ -64,6 +66,7 @@ def run_demo(out: str | Path, *, n_encounters: int = 20_000, seed: int = 7) -> D
 
     plan = Plan.load(example_plan_path())
     run = validate(plan, data_path, model=as_model(current, name=model_path.name))
+    quality = sum(r.kind == "quality" for r in run.results)
     written = {"json": out / "run.json", "html": out / "report.html", "junit": out / "junit.xml",
                "model": model_path}
     run.to_json(written["json"])
@@ -77,9 +80,13 @@ def run_demo(out: str | Path, *, n_encounters: int = 20_000, seed: int = 7) -> D
     story = [
         f"Trained a logistic regression (current model) and a gradient-boosting challenger on "
         f"{len(training):,} encounters discharged before {cutoff:%Y-%m-%d}.",
-        f"Validated on {len(validation):,} later encounters "
-        f"({int(validation['readmit_30d'].sum()):,} readmissions) with the plan "
-        f"'{plan.name}' ({len(plan.checks)} checks).",
+        f"Extracted {len(validation):,} later encounters (pulled {extract.pulled_on:%Y-%m-%d}, "
+        f"with {extract.added['resent']} sent twice, {extract.added['heart_rate_999']} heart "
+        f"rates of 999 and {extract.added['fahrenheit']} temperatures in °F from "
+        f"{FAHRENHEIT_FROM}); the plan's cohort kept {run.data.n:,} "
+        f"({run.data.n_events:,} readmissions).",
+        f"Validated with the plan '{plan.name}': {quality} data checks on the cohort, then "
+        f"{len(plan.checks)} checks of the model.",
         f"Validation data: {data_path}; the current model: {model_path}",
         *governance.story,
         *monitoring.story,

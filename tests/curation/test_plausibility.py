@@ -130,3 +130,31 @@ def test_errors_name_the_measurement_or_column(cohort: pd.DataFrame) -> None:
         check_plausibility(cohort, {"sex": "age"})
     with pytest.raises(InputError, match="no alternative unit"):
         unit_mismatch(cohort, "sodium_mmol_l", "sodium")
+
+
+def test_values_in_the_other_unit_are_counted_once(cohort: pd.DataFrame) -> None:
+    frame = cohort[["temp_c"]].copy()
+    fahrenheit = np.zeros(len(frame), dtype=bool)
+    fahrenheit[::50] = True  # 2% of temperatures sent in °F
+    frame.loc[fahrenheit, "temp_c"] = frame.loc[fahrenheit, "temp_c"] * 1.8 + 32
+    frame.loc[7, "temp_c"] = 0.0  # impossible in either unit
+    in_range, unit = check_plausibility(frame, {"temp_c": "temperature"})
+    sent_in_f = int((fahrenheit & frame["temp_c"].notna().to_numpy()).sum())
+    assert (in_range.rule, in_range.n_rows, in_range.examples) == ("plausible_range", 1, (7,))
+    assert f"A further {sent_in_f - (1 if fahrenheit[7] else 0):,} look recorded in °F" \
+        in in_range.message
+    assert unit.rule == "unit_mismatch" and unit.n_rows == sent_in_f - int(fahrenheit[7])
+
+
+def test_scattered_values_in_the_other_unit_are_dated_by_first_and_last(
+        cohort: pd.DataFrame) -> None:
+    frame = cohort[["temp_c", "discharged_at"]].sort_values("discharged_at").reset_index(drop=True)
+    late = (frame["discharged_at"] >= "2024-10-01").to_numpy()
+    ward = late & (np.arange(len(frame)) % 25 == 0)  # 4% of one period, not a switch
+    frame.loc[ward, "temp_c"] = frame.loc[ward, "temp_c"] * 1.8 + 32
+    finding = unit_mismatch(frame, "temp_c", "temperature", time_column="discharged_at")
+    sent = frame.loc[ward & frame["temp_c"].notna().to_numpy(), "discharged_at"]
+    assert "starts" not in finding.details
+    assert finding.details["first"] == sent.min().date().isoformat()
+    assert finding.details["last"] == sent.max().date().isoformat()
+    assert f"scattered between {sent.min().date()} and {sent.max().date()}" in finding.message

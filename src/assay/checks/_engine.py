@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from assay._version import __version__
+from assay.checks._data_checks import judge_quality, select_cohort
 from assay.checks._evaluation import Evaluator
 from assay.checks._fairness import judge_fairness
 from assay.checks._plan import Plan, ThresholdRule
@@ -18,6 +19,7 @@ from assay.checks._robustness_specs import MetamorphicCheck, RobustnessCheck
 from assay.checks._run import CheckResult, DataSummary, Run, ScoreSummary
 from assay.checks._segments import judge_segments
 from assay.checks._specs import Check, ComparisonCheck, FairnessCheck, MetricCheck, SegmentCheck
+from assay.curation._cohort import Attrition
 from assay.data import Dataset, Roles
 from assay.errors import InputError, PlanError, UndefinedMetricError
 from assay.metrics import PairedComparison, get_metric, select_threshold
@@ -53,7 +55,10 @@ def validate(plan: Plan, data: Any, *, roles: Roles | None = None,
     """
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
-    dataset = _as_dataset(data, roles or plan.roles)
+    roles = roles or plan.roles
+    if roles is None and not isinstance(data, Dataset):
+        raise PlanError("no column roles: give them in the plan ('roles:') or to validate()")
+    dataset, attrition = select_cohort(plan, data, roles or data.roles)
     absent = [c for c in plan.columns_used() if c not in dataset.frame.columns]
     if absent:
         raise InputError(f"{dataset.source}: the plan uses column(s) "
@@ -78,7 +83,10 @@ def validate(plan: Plan, data: Any, *, roles: Roles | None = None,
     per_score = {score: {name: value for name, value in thresholds.items()
                          if score in owners[name]} for score in dataset.score_names}
     adapted = None if model is None else as_model(model)
-    results = tuple(_judge(check, evaluator, thresholds, adapted) for check in plan.checks)
+    quality = judge_quality(plan, dataset)
+    mark = timed("quality", mark)
+    results = (*quality,
+               *(_judge(check, evaluator, thresholds, adapted) for check in plan.checks))
     mark = timed("checks", mark)
     overall = evaluator.metric_records(per_score)
     mark = timed("metrics", mark)
@@ -96,20 +104,12 @@ def validate(plan: Plan, data: Any, *, roles: Roles | None = None,
                 timings["total"])
     return Run(
         assay_version=__version__, plan=plan, plan_fingerprint=plan.fingerprint,
-        roles=dataset.roles, data=_summarise(dataset), seed=plan.settings.seed,
+        roles=dataset.roles, data=_summarise(dataset, attrition), seed=plan.settings.seed,
         level=plan.settings.level, thresholds=thresholds, threshold_scores=owners,
         results=results, metrics=metrics,
         comparisons=comparisons, curves=curves, started_at=started_at,
         timings={k: round(v, 4) for k, v in timings.items()},
     )
-
-
-def _as_dataset(data: Any, roles: Roles | None) -> Dataset:
-    if isinstance(data, Dataset):
-        return data
-    if roles is None:
-        raise PlanError("no column roles: give them in the plan ('roles:') or to validate()")
-    return Dataset(data, roles)
 
 
 def _resolve_thresholds(plan: Plan, data: Dataset) -> dict[str, float]:
@@ -248,7 +248,7 @@ def _title(metric_title: str, score: str, threshold: float | None) -> str:
     return f"{metric_title} of {score}{at}"
 
 
-def _summarise(data: Dataset) -> DataSummary:
+def _summarise(data: Dataset, attrition: Attrition | None) -> DataSummary:
     scores = tuple(
         ScoreSummary(name=name, probability=data.is_probability(name),
                      minimum=float(values.min()), maximum=float(values.max()))
@@ -259,5 +259,6 @@ def _summarise(data: Dataset) -> DataSummary:
         times = pd.to_datetime(data.frame[data.roles.time])
         start, end = times.min().isoformat(), times.max().isoformat()
     return DataSummary(source=data.source, fingerprint=data.fingerprint, n=data.n,
-                       n_events=data.n_events, scores=scores, time_start=start, time_end=end)
+                       n_events=data.n_events, scores=scores, time_start=start, time_end=end,
+                       cohort=attrition)
 

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from assay._frozen import FROZEN
+from assay._yaml import describe_validation_error, load_yaml_mapping, read_yaml_file
 from assay.checks._robustness_specs import RobustnessCheck
 from assay.checks._specs import (
     CHECK_TAGS,
@@ -28,12 +29,14 @@ from assay.checks._specs import (
     SegmentCheck,
     readable_grouping,
 )
-from assay.checks._yaml import describe_validation_error, load_yaml_mapping, read_yaml_file
+from assay.curation._cohort import CohortSpec
+from assay.curation._plan import CurationPlan
 from assay.data import Roles, json_fingerprint
 from assay.errors import PlanError
 from assay.metrics import get_metric
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+_DATA_SECTIONS = ("cohort", "quality")
 
 
 class ThresholdRule(BaseModel):
@@ -98,6 +101,12 @@ class Plan(BaseModel):
 
     group_metrics: tuple[str, ...] = Field(
         default=(), description="the metrics broken down by group; default every metric")
+    cohort: CohortSpec | None = Field(
+        default=None, description="inclusion and exclusion steps applied to the data before "
+        "anything else; the run keeps the attrition")
+    quality: CurationPlan | None = Field(
+        default=None, description="data checks on the cohort (as in 'assay curate check'); "
+        "each finding is a check of the run")
 
     @field_validator("group_metrics")
     @classmethod
@@ -145,8 +154,12 @@ class Plan(BaseModel):
 
     @cached_property
     def fingerprint(self) -> str:
-        """SHA-256 of the plan's canonical JSON: equal plans have equal fingerprints."""
-        return json_fingerprint(self.model_dump(mode="json"))
+        """SHA-256 of the plan's canonical JSON: equal plans have equal fingerprints.
+
+        The optional data sections count only when present, so a plan without them keeps the
+        fingerprint it had before they existed."""
+        absent = {name for name in _DATA_SECTIONS if getattr(self, name) is None}
+        return json_fingerprint(self.model_dump(mode="json", exclude=absent))
 
     def scores_used(self) -> set[str]:
         """Score columns named by the plan's checks and threshold rules."""

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assay._frozen import FROZEN
 from assay.checks._plan import Plan
+from assay.curation._cohort import Attrition
+from assay.curation._rules import Finding
 from assay.data import Roles
 from assay.metrics import Curve, Estimate, IntervalMethod, PairedComparison
 from assay.robustness import (
@@ -36,7 +38,8 @@ class CheckResult(BaseModel):
     model_config = _FROZEN
 
     id: str
-    kind: Literal["metric", "comparison", "fairness", "segments", "robustness", "metamorphic"]
+    kind: Literal["quality", "metric", "comparison", "fairness", "segments", "robustness",
+                  "metamorphic"]
     title: str
     status: Status
     reason: str
@@ -51,6 +54,8 @@ class CheckResult(BaseModel):
     segments: SegmentTable | None = None
     robustness: DegradationCurve | None = None
     metamorphic: MonotonicityResult | InvarianceResult | CounterfactualResult | None = None
+    finding: Finding | None = Field(
+        default=None, description="what a data quality check found (kind 'quality')")
 
 
 class MetricRecord(BaseModel):
@@ -113,6 +118,9 @@ class DataSummary(BaseModel):
     scores: tuple[ScoreSummary, ...]
     time_start: str | None = None
     time_end: str | None = None
+    cohort: Attrition | None = Field(
+        default=None, description="how the plan's cohort steps narrowed the data given "
+        "(counts only); n is the number after the last step")
 
 
 class Run(BaseModel):

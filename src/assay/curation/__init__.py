@@ -39,6 +39,7 @@ from assay.curation._leakage import (
 from assay.curation._phi import detect_phi, detect_phi_batch, detect_phi_in_column
 from assay.curation._phi_redact import RedactionMode, redact
 from assay.curation._phi_rules import PhiSpan
+from assay.curation._plan import CurationPlan
 from assay.curation._plausibility import (
     MEASUREMENTS,
     AlternativeUnit,
@@ -85,6 +86,7 @@ __all__ = [
     "CohortStep",
     "ColumnProfile",
     "ColumnSummary",
+    "CurationPlan",
     "Datasheet",
     "DayGap",
     "FeatureAfterPrediction",

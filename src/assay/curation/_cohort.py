@@ -24,14 +24,14 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from assay.checks._yaml import describe_validation_error, load_yaml_mapping, read_yaml_file
+from assay._yaml import describe_validation_error, load_yaml_mapping, read_yaml_file
 from assay.data._fingerprint import json_fingerprint
 from assay.errors import InputError, PlanError
 
 StepKind = Literal["include", "exclude"]
 
 ALLOWED_METHODS = frozenset({
-    "isna", "notna", "isnull", "notnull", "between", "isin",
+    "isna", "notna", "isnull", "notnull", "between", "isin", "duplicated",
     "contains", "startswith", "endswith", "fullmatch", "match"})
 """Column methods an expression may call (the last five through ``.str``)."""
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from assay.checks._yaml import load_yaml_mapping, read_yaml_file
+from assay._yaml import load_yaml_mapping, read_yaml_file
 from assay.curation._cohort import Attrition
 from assay.curation._profile import Profile
 from assay.errors import InputError, PlanError

@@ -282,7 +282,8 @@ def unit_mismatch(
     Finding
         Rule ``unit_mismatch``; ``n_rows`` counts the values in the alternative unit (from the
         start date on, when a dated change is found); ``details`` holds the unit, the share and,
-        for a dated change, ``starts`` (ISO date) and ``share_before`` / ``share_after``.
+        for a dated change, ``starts`` (ISO date) and ``share_before`` / ``share_after``; for
+        scattered values with a time column, the ``first`` and ``last`` dates they occur.
     """
     spec = _measurement(measurement)
     if spec.alternative is None:
@@ -321,10 +322,15 @@ def unit_mismatch(
                 f"of {unit}: {int(affected.sum()):,} rows ({after:.0%} of values from that "
                 f"date, {before:.0%} before).")
     status: Status = "fail" if share >= min_share else "warn"
+    seen = ""
+    if time_column is not None and n_alt:
+        first, last = frame[time_column][is_alt].min(), frame[time_column][is_alt].max()
+        details |= {"first": first.date().isoformat(), "last": last.date().isoformat()}
+        seen = f", scattered between {first.date()} and {last.date()}"
     return finding_from_mask(
         "unit_mismatch", [column], is_alt, status_if_any=status, details=details,
         message=f"{n_alt:,} of {n_assessed:,} values of '{column}' ({share:.1%}) look recorded "
-        f"in {other} instead of {unit}.")
+        f"in {other} instead of {unit}{seen}.")
 
 
 def check_plausibility(
@@ -348,7 +354,8 @@ def check_plausibility(
     -------
     list[Finding]
         Per column, a ``plausible_range`` finding (rows outside the plausible range) and, for a
-        measurement with an alternative unit, a ``unit_mismatch`` finding.
+        measurement with an alternative unit, a ``unit_mismatch`` finding; values the other
+        unit explains (98.6 among °C temperatures) count in the second only.
 
     Examples
     --------
@@ -365,13 +372,22 @@ def check_plausibility(
         with np.errstate(invalid="ignore"):
             impossible = ~np.isnan(values) & ((values < spec.low) | (values > spec.high))
         n_present = int((~np.isnan(values)).sum())
+        other_unit = ""
+        if spec.alternative is not None:
+            # values explained by the other unit are the unit check's finding, not this one's
+            explained = impossible & (np.nan_to_num(
+                alternative_unit_probability(values, spec)) > 0.5)
+            impossible &= ~explained
+            if explained.any():
+                other_unit = (f" A further {int(explained.sum()):,} look recorded in "
+                              f"{spec.alternative.unit} (see the unit check).")
         findings.append(finding_from_mask(
             "plausible_range", [column], impossible, status_if_any="fail",
             details={"measurement": spec.name, "unit": spec.unit, "low": spec.low,
                      "high": spec.high},
             message=f"{int(impossible.sum()):,} of {n_present:,} values of '{column}' are "
             f"outside the plausible {spec.name} range {spec.low:g} to {spec.high:g} "
-            f"{spec.unit}."))
+            f"{spec.unit}.{other_unit}"))
         if spec.alternative is not None:
             findings.append(unit_mismatch(frame, column, spec, time_column=time_column))
     return findings

@@ -24,7 +24,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from assay._frozen import FROZEN
-from assay.checks._yaml import describe_validation_error
+from assay._yaml import describe_validation_error
 from assay.errors import InputError, PlanError
 
 __all__ = [

@@ -29,6 +29,8 @@ class Dataset:
         A pandas, polars or Arrow table, or the path of a CSV or Parquet file.
     roles
         Which column plays which part.
+    source
+        How messages name the data, when ``data`` is a table read from elsewhere.
 
     Examples
     --------
@@ -39,12 +41,12 @@ class Dataset:
     (4, 2, True)
     """
 
-    def __init__(self, data: Any, roles: Roles) -> None:
-        frame, source = read_table(data)
+    def __init__(self, data: Any, roles: Roles, *, source: str | None = None) -> None:
+        frame, read_from = read_table(data)
         self.roles = roles
-        self.source = source
+        self.source = source or read_from
         self.frame = frame
-        _validate(frame, roles, source)
+        _validate(frame, roles, self.source)
 
     @classmethod
     def read(cls, data: Any, *, roles: Roles) -> Dataset:

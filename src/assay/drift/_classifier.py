@@ -35,13 +35,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.inspection import permutation_importance
-from sklearn.model_selection import StratifiedKFold
-from threadpoolctl import threadpool_limits
 
 from assay.drift._compare import _features, column_kind
-from assay.errors import InputError
+from assay.errors import InputError, MissingExtraError
 from assay.metrics import Estimate, estimate
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -141,6 +137,13 @@ def domain_classifier(
         raise InputError(f"n_repeats must be at least 1 (got {n_repeats})")
     if max_rows is not None and max_rows < folds:
         raise InputError(f"max_rows must be at least {folds} (got {max_rows})")
+    try:  # scikit-learn is optional (the demo extra): imported only when a classifier runs
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        from sklearn.inspection import permutation_importance
+        from sklearn.model_selection import StratifiedKFold
+        from threadpoolctl import threadpool_limits
+    except ImportError as exc:
+        raise MissingExtraError("demo", "scikit-learn") from exc
     sampler = np.random.default_rng(seed)
     ref_rows = subsample(reference, names, max_rows, sampler)
     cur_rows = subsample(current, names, max_rows, sampler)

@@ -34,7 +34,7 @@ from pydantic import (
 )
 
 from assay.checks._conditions import ConditionText
-from assay.checks._yaml import describe_validation_error, load_yaml_mapping, read_yaml_file
+from assay._yaml import describe_validation_error, load_yaml_mapping, read_yaml_file
 from assay.data import Roles
 from assay.data._fingerprint import json_fingerprint
 from assay.errors import PlanError

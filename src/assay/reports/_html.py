@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from assay.errors import MissingExtraError
 from assay.reports import _plots
+from assay.reports._data import DataSection, data_section
 from assay.reports._fairness import FairnessPart, fairness_intro, fairness_parts
 from assay.reports._format import (
     MISSING,
@@ -163,6 +164,7 @@ class Report:
     robustness: list[tuple[Status, RobustnessPart]] = field(default_factory=list)
     segments: list[tuple[Status, SegmentPart]] = field(default_factory=list)
     reading: list[str] = field(default_factory=list)
+    data: DataSection | None = None
     threshold_columns: tuple[str, ...] = THRESHOLD_COLUMNS
     css: Any = ""
 
@@ -243,6 +245,7 @@ def build_report(run: Run, *, css: Any = "") -> Report:
         robustness=[(_status(part.status), part) for part in robustness_parts(run)],
         segments=[(_status(part.status), part) for part in segment_parts(run)],
         reading=reading_notes(run),
+        data=data_section(run, _status),
         css=css,
     )
 
@@ -285,6 +288,10 @@ def _check_row(result: CheckResult) -> CheckRow:
         c = result.comparison
         pair = f"difference {c.a} − {c.b}"
         estimate = format_bounds(c.difference, c.ci_low, c.ci_high)
+    elif result.finding is not None:
+        rows = result.finding.n_rows
+        estimate = "—" if result.finding.rule == "target_leakage" else (
+            f"{format_count(rows)} {'row' if rows == 1 else 'rows'}")
     else:
         estimate = format_interval(result.estimate)
     return CheckRow(status=_status(result.status), title=result.title, id=result.id,

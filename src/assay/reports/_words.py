@@ -160,6 +160,8 @@ def check_sentence(run: Run, result: CheckResult) -> str:
         return f"“{result.title}” could not be evaluated: {_reason(result)}."
     if result.status == "skipped":
         return f"“{result.title}” was skipped: {_reason(result)}."
+    if result.finding is not None:
+        return f"{result.title}: {result.reason.rstrip('.')}."
     if result.fairness is not None or result.segments is not None:
         return f"{result.title}: {result.reason}."
     if result.robustness is not None and result.estimate is not None:
@@ -204,12 +206,17 @@ def intro_sentences(run: Run) -> list[str]:
     sentences = [f"{plan} was run with {checks} on the "
                  f"{'score' if len(run.roles.score) == 1 else 'scores'} {scores}."]
     records = _plural(data.n, "record", "records")
+    held = f"The data, {data.source}, hold {records}"
+    if data.cohort is not None:
+        held = (f"The data, {data.source}, hold "
+                f"{_plural(data.cohort.n_start, 'record', 'records')}, of which the plan's "
+                f"cohort kept {records} (see Data)")
     if data.n_events is not None and data.n > 0:
         sentences.append(
-            f"The data, {data.source}, hold {records}; {format_count(data.n_events)} had the "
-            f"outcome “{run.roles.target}” (prevalence {format_percent(data.n_events / data.n)}).")
+            f"{held}; {format_count(data.n_events)} had the outcome “{run.roles.target}” "
+            f"(prevalence {format_percent(data.n_events / data.n)}).")
     else:
-        sentences.append(f"The data, {data.source}, hold {records}.")
+        sentences.append(f"{held}.")
     if data.time_start and data.time_end:
         sentences.append(f"The records date from {data.time_start[:10]} to "
                          f"{data.time_end[:10]}.")
