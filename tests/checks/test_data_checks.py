@@ -141,3 +141,13 @@ def test_the_demo_extract_is_cleaned_by_the_example_plan() -> None:
     assert 0 < temperature.finding.n_rows <= extract.added["fahrenheit"]
     assert temperature.finding.details["first"] >= "2025-02-01"
     assert findings["unique[encounter_id]"].status == "pass"
+
+
+def test_the_tripod_participants_item_gives_the_attrition(extract: pd.DataFrame) -> None:
+    from assay.reports._tripod import tripod_items
+
+    run = validate(Plan.from_yaml(PLAN), extract)
+    [participants] = [i for i in tripod_items(run) if i.number == "20a"]
+    assert participants.text.startswith("1,987 records")
+    assert ("cohort “adults-known-outcome” chosen from 2,002 records (sent twice: 2 excluded; "
+            "adults: 3 excluded; outcome unknown: 10 excluded)") in participants.text

@@ -153,7 +153,7 @@ def tripod_items(run: Run, *, product: Mapping[str, str] | None = None,
         Item("Methods", "14", "Fairness approach", fairness_methods or NOT_REPORTED),
         Item("Methods", "15", "Model output and thresholds", thresholds or NOT_REPORTED),
         Item("Results", "20a", "Participants", f"{format_count(data.n)} records, {events}; "
-                                               f"period {period}"),
+                                               f"period {period}{_flow(run)}"),
         Item("Results", "23a", "Performance with confidence intervals",
              f"{format_level(run.level)} confidence intervals; "
              + (method_name(headline[0].method) + " for the AUROC." if headline else "")
@@ -207,3 +207,14 @@ def render_tripod(run: Run, *, product: Mapping[str, str] | None = None,
     return template_environment().get_template("tripod.html.j2").render(
         title=title, sections=sections, css=Markup(css), run=run,
         not_reported=sum(not i.reported for i in items), n_items=len(items))
+
+
+def _flow(run: Run) -> str:
+    """The cohort's attrition in one clause, when the plan chose a cohort."""
+    cohort = run.data.cohort
+    if cohort is None:
+        return ""
+    steps = "; ".join(f"{s.reason}: {format_count(s.n_excluded)} excluded"
+                      for s in cohort.steps)
+    return (f"; cohort “{cohort.name}” chosen from {format_count(cohort.n_start)} records "
+            f"({steps}); the flow diagram is in the validation report")
