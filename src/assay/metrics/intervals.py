@@ -29,6 +29,7 @@ __all__ = [
     "delong_auroc_ci",
     "delong_test",
     "paired_bootstrap",
+    "proportion_estimate",
     "wilson_interval",
 ]
 
@@ -65,6 +66,22 @@ def wilson_interval(
     low = np.where(n > 0, np.clip(centre - half_width, 0.0, 1.0), np.nan)
     high = np.where(n > 0, np.clip(centre + half_width, 0.0, 1.0), np.nan)
     return low, high
+
+
+def proportion_estimate(events: int, n: int, level: float = 0.95) -> Estimate:
+    """``events / n`` as an :class:`Estimate` with its Wilson interval (``n`` must be > 0).
+
+    Examples
+    --------
+    >>> e = proportion_estimate(8, 10)
+    >>> e.value, round(e.ci_low, 4), e.method, e.n_events
+    (0.8, 0.4902, 'wilson', 8)
+    """
+    if n <= 0:
+        raise InputError("a proportion needs at least one trial")
+    low, high = wilson_interval(events, n, level)
+    return Estimate(value=events / n, ci_low=float(low), ci_high=float(high), level=level,
+                    method="wilson", n=n, n_events=events)
 
 
 @dataclass(frozen=True)

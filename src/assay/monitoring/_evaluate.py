@@ -18,7 +18,7 @@ from assay.data._fingerprint import frame_fingerprint, json_fingerprint
 from assay.drift import DriftRecord, compare_features
 from assay.errors import InputError, UndefinedMetricError
 from assay.metrics import Estimate, estimate, get_metric
-from assay.metrics.intervals import wilson_interval
+from assay.metrics.intervals import proportion_estimate
 from assay.monitoring._cbpe import CBPE, CBPE_METRICS, fit_cbpe
 from assay.monitoring._intervals import CLOSED_FORM, closed_form_estimate
 from assay.monitoring._spec import MonitorSpec
@@ -103,7 +103,7 @@ class Reference:
         score = labelled[spec.score].to_numpy(dtype=np.float64)
         self.signals, self.undefined = _performance(spec, y, score, seed=spec.seed)
         self.signals.update(_label_free(spec, frame[spec.score].to_numpy(dtype=np.float64)))
-        self.signals["prevalence"] = _rate(int(y.sum()), int(y.size))
+        self.signals["prevalence"] = proportion_estimate(int(y.sum()), int(y.size))
         self.cbpe: CBPE | None = None
         if spec.estimate_performance and spec.threshold is not None:
             self.cbpe = fit_cbpe(y, score, threshold=spec.threshold, seed=spec.seed)
@@ -144,7 +144,7 @@ def evaluate_window(spec: MonitorSpec, reference: Reference, rows: pd.DataFrame,
     score_known = score[known]
     seed = window_seed(spec.seed, window)
     if y_known.size:
-        signals["prevalence"] = _rate(int(y_known.sum()), int(y_known.size))
+        signals["prevalence"] = proportion_estimate(int(y_known.sum()), int(y_known.size))
     if y_known.size >= spec.min_labelled:
         realised, reasons = _performance(spec, y_known, score_known, seed=seed)
         signals.update(realised)
@@ -171,12 +171,6 @@ def evaluate_window(spec: MonitorSpec, reference: Reference, rows: pd.DataFrame,
         estimation_assumption=None if reference.cbpe is None else reference.cbpe.assumption,
         data_fingerprint=window_fingerprint(rows, known, spec),
     )
-
-
-def _rate(events: int, n: int) -> Estimate:
-    low, high = wilson_interval(events, n, 0.95)
-    return Estimate(value=events / n, ci_low=float(low), ci_high=float(high), method="wilson",
-                    n=n, n_events=events)
 
 
 def _label_free(spec: MonitorSpec, score: np.ndarray[Any, Any]) -> dict[str, Estimate]:
