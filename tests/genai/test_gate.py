@@ -15,7 +15,7 @@ from statsmodels.stats.proportion import proportion_confint
 import assay.genai._gate as gate
 from assay.errors import InputError, PlanError
 from assay.genai import Flag, ItemResult
-from assay.genai._gate import GateSpec, compare, mcnemar, resampled_means
+from assay.genai._gate import GateSpec, mcnemar, regression_gate, resampled_means
 
 N = 300
 
@@ -66,7 +66,7 @@ def test_resampled_means_equal_a_loop_with_the_same_seed(monkeypatch: pytest.Mon
 def test_metric_interval_is_the_percentile_interval_of_the_paired_replicates(
         scores: NDArray[np.float64]) -> None:
     after = scores - 0.01 + np.random.default_rng(4).normal(0, 0.02, N)
-    result = compare(_items(scores, _base_flags), _items(after, _base_flags),
+    result = regression_gate(_items(scores, _base_flags), _items(after, _base_flags),
                      spec={"n_boot": 400}, seed=9)
     (check,) = [c for c in result.checks if c.name == "rouge_l"]
     assert check.metric is not None
@@ -101,7 +101,7 @@ def test_a_planted_rise_in_unsupported_numbers_fails(scores: NDArray[np.float64]
     def more(i: int) -> list[str]:  # the baseline's 3 % plus another 10 % of the items
         return ["unsupported_number"] if i % 100 < 3 or i % 10 == 5 else []
 
-    result = compare(_items(scores, _base_flags), _items(scores, more))
+    result = regression_gate(_items(scores, _base_flags), _items(scores, more))
     (check,) = [c for c in result.checks if c.name == "unsupported_number"]
     flag = check.flag
     assert flag is not None and check.status == "fail" and result.decision == "fail"
@@ -126,7 +126,7 @@ def test_a_small_rise_is_tested_exactly_and_warns(scores: NDArray[np.float64]) -
     def few(i: int) -> list[str]:
         return ["unsupported_number"] if i % 100 < 3 or i in (50, 150) else []
 
-    result = compare(_items(scores, _base_flags), _items(scores, few))
+    result = regression_gate(_items(scores, _base_flags), _items(scores, few))
     (check,) = [c for c in result.checks if c.name == "unsupported_number"]
     assert check.flag is not None and check.flag.test == "exact"
     assert check.flag.p_value == pytest.approx(0.5, abs=1e-12)  # 2 · P(Bin(2, ½) ≤ 0)
@@ -136,7 +136,7 @@ def test_a_small_rise_is_tested_exactly_and_warns(scores: NDArray[np.float64]) -
 
 def test_an_identical_candidate_passes(scores: NDArray[np.float64]) -> None:
     items = _items(scores, _base_flags)
-    result = compare(items, list(reversed(items)), spec={"zero_tolerance": ["phi_leak"]})
+    result = regression_gate(items, list(reversed(items)), spec={"zero_tolerance": ["phi_leak"]})
     assert result.decision == "pass"
     assert [(c.kind, c.name, c.status) for c in result.checks] == [
         ("metric", "rouge_l", "pass"), ("flag", "phi_leak", "pass"),
@@ -150,7 +150,7 @@ def test_one_phi_leak_fails_a_zero_tolerance_gate(scores: NDArray[np.float64]) -
 
     before, after = _items(scores, _base_flags), _items(scores, leak)
     spec = GateSpec(zero_tolerance=("phi_leak", "unsupported_medication"))
-    result = compare(before, after, spec=spec)
+    result = regression_gate(before, after, spec=spec)
     checks = {c.name: c for c in result.checks}
     assert result.decision == "fail" and checks["phi_leak"].status == "fail"
     assert checks["unsupported_medication"].status == "pass"
@@ -158,7 +158,7 @@ def test_one_phi_leak_fails_a_zero_tolerance_gate(scores: NDArray[np.float64]) -
         "phi_leak is zero-tolerance and the candidate has it on 1 item(s) (n-0042); the "
         "baseline on 0 paired item(s)")
     # without zero tolerance one leak is not a significant rise: a warning only
-    relaxed = compare(before, after)
+    relaxed = regression_gate(before, after)
     assert {c.name: c.status for c in relaxed.checks}["phi_leak"] == "warn"
     assert relaxed.decision == "pass"
 
@@ -169,26 +169,26 @@ def test_unpaired_ids_raise_unless_allowed(scores: NDArray[np.float64]) -> None:
     with pytest.raises(InputError, match=r"4 item\(s\) only in the baseline \('n-0296', "
                                          r"'n-0297', 'n-0298', 'n-0299'\) and 1 item\(s\) only "
                                          r"in the candidate \('x-0000'\); pass allow_unpaired"):
-        compare(before, after)
-    result = compare(before, after, allow_unpaired=True)
+        regression_gate(before, after)
+    result = regression_gate(before, after, allow_unpaired=True)
     assert (result.n_paired, result.n_baseline_only, result.n_candidate_only) == (296, 4, 1)
     assert result.decision == "pass"
     with pytest.raises(InputError, match="share no item id"):
-        compare(before, _items(scores, _base_flags, prefix="y"), allow_unpaired=True)
+        regression_gate(before, _items(scores, _base_flags, prefix="y"), allow_unpaired=True)
 
 
 def test_bad_items_raise(scores: NDArray[np.float64]) -> None:
     items = _items(scores[:20], _base_flags)
     with pytest.raises(InputError, match=r"candidate, item 21: id 'n-0000' appears twice"):
-        compare(items, [*items, items[0]])
+        regression_gate(items, [*items, items[0]])
     nan = [items[0].model_copy(update={"metrics": {"rouge_l": float("nan")}}), *items[1:]]
     with pytest.raises(InputError, match=r"candidate, item 'n-0000': metric 'rouge_l' is nan"):
-        compare(items, nan)
+        regression_gate(items, nan)
     other = [items[0].model_copy(update={"task": "qa"}), *items[1:]]
     with pytest.raises(InputError, match="'summarization' in the baseline but 'qa'"):
-        compare(items, other)
+        regression_gate(items, other)
     with pytest.raises(InputError, match=r"metric\(s\) 'bleu' that no paired item has"):
-        compare(items, items, spec={"metrics": {"bleu": {}}})
+        regression_gate(items, items, spec={"metrics": {"bleu": {}}})
 
 
 def test_margin_direction_and_missing_values(scores: NDArray[np.float64]) -> None:
@@ -196,22 +196,22 @@ def test_margin_direction_and_missing_values(scores: NDArray[np.float64]) -> Non
     missing = [item.model_copy(update={"metrics": {"rouge_l": None}}) if i < 5 else item
                for i, item in enumerate(_items(after, _base_flags))]
     before = _items(scores, _base_flags)
-    strict = compare(before, missing, spec={"n_boot": 200})
+    strict = regression_gate(before, missing, spec={"n_boot": 200})
     (check,) = [c for c in strict.checks if c.kind == "metric"]
     assert check.status == "fail" and check.metric is not None
     assert (check.metric.n_excluded, check.metric.change.n) == (5, 295)
     assert check.metric.change.value == pytest.approx(-0.02, abs=1e-12)
     assert "5 without a value excluded" in check.reason
     # a margin of 0.03 tolerates the drop; lower-is-better reads the same drop as a gain
-    tolerant = compare(before, missing, spec={"n_boot": 200,
+    tolerant = regression_gate(before, missing, spec={"n_boot": 200,
                                               "metrics": {"rouge_l": {"margin": 0.03}}})
-    lower = compare(before, missing, spec={"n_boot": 200,
+    lower = regression_gate(before, missing, spec={"n_boot": 200,
                                            "metrics": {"rouge_l": {"direction": "lower"}}})
     assert tolerant.checks[0].status == "pass" and lower.checks[0].status == "pass"
     # a drop beyond the margin whose interval reaches back inside it warns
     noisy = scores - 0.005 + np.random.default_rng(8).normal(0, 0.05, N)
     drop = float(np.mean(noisy - scores))
-    warned = compare(before, _items(noisy, _base_flags),
+    warned = regression_gate(before, _items(noisy, _base_flags),
                      spec={"n_boot": 200, "metrics": {"rouge_l": {"margin": -drop / 2}}})
     change = warned.checks[0].metric
     assert change is not None and change.change.value == pytest.approx(drop, abs=1e-12)
@@ -240,7 +240,7 @@ def test_junit_has_one_case_per_check_and_a_failure_for_each_failed_one(
     def more(i: int) -> list[str]:
         return ["unsupported_number"] if i % 100 < 3 or i % 10 == 5 else []
 
-    result = compare(_items(scores, _base_flags), _items(scores, more),
+    result = regression_gate(_items(scores, _base_flags), _items(scores, more),
                      spec={"zero_tolerance": ["phi_leak"]})
     root = ET.fromstring(result.to_junit())
     (suite,) = root.findall("testsuite")
@@ -258,7 +258,7 @@ def test_a_metric_without_paired_values_warns_and_is_not_compared(
         scores: NDArray[np.float64]) -> None:
     before = _items(scores[:20], _base_flags)
     after = [item.model_copy(update={"metrics": {"rouge_l": None}}) for item in before]
-    (check, *_) = compare(before, after).checks
+    (check, *_) = regression_gate(before, after).checks
     assert (check.name, check.status, check.metric) == ("rouge_l", "warn", None)
     assert check.reason == ("rouge_l: no paired item has a value on both sides (20 items); "
                             "not compared")

@@ -6,11 +6,9 @@ evaluated, 2 on bad input, plan or configuration (one line naming the file, colu
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -20,11 +18,13 @@ from assay.checks import Plan, Run, Settings, validate
 from assay.cli._card import card_command
 from assay.cli._curate import curate_app
 from assay.cli._drift import drift_command
+from assay.cli._errors import errors, exits_2_on_bad_input
+from assay.cli._genai import genai_app
 from assay.cli._monitor import alerts_app, monitor_app
 from assay.cli._registry import registry_app
 from assay.cli._render import print_evaluation, print_metrics_catalogue, print_run_summary
 from assay.data import Dataset, Roles
-from assay.errors import InputError, MissingExtraError, PlanError
+from assay.errors import InputError, PlanError
 from assay.robustness import load_model
 
 app = typer.Typer(
@@ -43,24 +43,8 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(monitor_app, name="monitor")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(curate_app, name="curate")
+app.add_typer(genai_app, name="genai")
 console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def exits_2_on_bad_input(command: F) -> F:
-    """Turn input, plan and missing-extra errors into one line on stderr and exit code 2."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (InputError, PlanError, MissingExtraError) as exc:
-            errors.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
-            raise typer.Exit(2) from exc
-
-    return wrapper  # type: ignore[return-value]
 
 
 DataArg = Annotated[Path, typer.Argument(help="CSV or Parquet file (or a folder of Parquet).")]

@@ -23,7 +23,6 @@ A curation plan (``assay curate check PLAN``) is a YAML mapping; every section i
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -37,6 +36,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from assay.cli._errors import exits_2_on_bad_input
 from assay.curation import (
     ColumnSummary,
     CurationPlan,
@@ -68,17 +68,6 @@ _STATUS = {"pass": "green", "warn": "yellow", "fail": "bold red"}
 
 JsonOut = Annotated[Path | None, typer.Option("--json", help="Write the result as JSON.")]
 
-
-def _exits_2(command: F) -> F:
-    """``exits_2_on_bad_input`` of the main app, looked up when the command runs."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from assay.cli._app import exits_2_on_bad_input
-
-        return exits_2_on_bad_input(command)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -151,7 +140,7 @@ def _shape(summary: ColumnSummary) -> str:
 
 
 @curate_app.command("profile")
-@_exits_2
+@exits_2_on_bad_input
 def profile_command(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet file, or a folder of Parquet "
                                               "files (each profiled, then merged).")],
@@ -197,7 +186,7 @@ def _number(value: float | None) -> str:
 
 
 @curate_app.command("compare")
-@_exits_2
+@exits_2_on_bad_input
 def compare_command(
     reference: Annotated[Path, typer.Argument(help="Reference: a data file, a folder of "
                                                    "Parquet, or a profile .json.")],
@@ -236,7 +225,7 @@ def _print_comparison(reference: Path, current: Path,
 
 
 @curate_app.command("check")
-@_exits_2
+@exits_2_on_bad_input
 def check_command(
     plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="Curation plan YAML file.")],
     data: Annotated[Path, typer.Option("--data", help="CSV or Parquet file to check.")],
@@ -284,7 +273,7 @@ def _print_findings(data: Path, n_rows: int, findings: list[Finding]) -> None:
 
 
 @curate_app.command("cohort")
-@_exits_2
+@exits_2_on_bad_input
 def cohort_command(
     spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="Cohort spec YAML file.")],
     data: Annotated[Path, typer.Option("--data", help="CSV or Parquet file of source rows.")],
@@ -368,7 +357,7 @@ def _read_notes(path: Path) -> list[dict[str, Any]]:
 
 
 @curate_app.command("phi")
-@_exits_2
+@exits_2_on_bad_input
 def phi_command(
     notes: Annotated[Path, typer.Argument(
         metavar="FILE", help="JSONL notes: one object a line with 'id' and 'text' (and "
@@ -429,7 +418,7 @@ def _print_phi(notes: Path, found: list[list[PhiSpan]]) -> None:
 
 
 @curate_app.command("datasheet")
-@_exits_2
+@exits_2_on_bad_input
 def datasheet_command(
     data: Annotated[Path, typer.Option("--data", help="CSV or Parquet file described.")],
     cohort: Annotated[Path | None, typer.Option(

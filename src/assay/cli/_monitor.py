@@ -8,7 +8,6 @@ store or the notifiers); 2 on bad input (one line naming the file, field, option
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from assay.cli._errors import exits_2_on_bad_input
 from assay.errors import InputError
 
 if TYPE_CHECKING:
@@ -60,17 +60,6 @@ AlertArg = Annotated[str, typer.Argument(
     metavar="ID", help="Alert id: the full id or a unique prefix of it (as 'alerts list' "
                        "shows).")]
 
-
-def _exits_2(command: F) -> F:
-    """``exits_2_on_bad_input`` of the main app, looked up when the command runs."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from assay.cli._app import exits_2_on_bad_input
-
-        return exits_2_on_bad_input(command)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @contextmanager
@@ -122,7 +111,7 @@ def _load(monitor: str, store: Store) -> tuple[MonitorSpec, Path | None]:
 
 
 @monitor_app.command("run")
-@_exits_2
+@exits_2_on_bad_input
 def run(monitor: MonitorArg, as_of: AsOfOpt = None, url: UrlOpt = None) -> None:
     """Evaluate every complete window not yet evaluated (or changed); exit 0 even with alerts.
 
@@ -139,7 +128,7 @@ def run(monitor: MonitorArg, as_of: AsOfOpt = None, url: UrlOpt = None) -> None:
 
 
 @monitor_app.command("backfill")
-@_exits_2
+@exits_2_on_bad_input
 def backfill(
     monitor: MonitorArg,
     first: Annotated[str, typer.Option("--from", metavar="DATE",
@@ -166,7 +155,7 @@ def backfill(
 
 
 @monitor_app.command("backtest")
-@_exits_2
+@exits_2_on_bad_input
 def backtest_command(
     log: Annotated[Path, typer.Argument(help="CSV or Parquet log of past predictions.")],
     reference: Annotated[Path, typer.Option("--reference", help="CSV or Parquet reference "
@@ -211,7 +200,7 @@ def backtest_command(
 
 
 @monitor_app.command("report")
-@_exits_2
+@exits_2_on_bad_input
 def report(
     monitor: MonitorArg,
     html: Annotated[Path | None, typer.Option("--html", help="Write the HTML report.")] = None,
@@ -321,7 +310,7 @@ def _alerts_table(title: str, alerts: tuple[Alert, ...] | list[Alert], *, full_i
 
 
 @alerts_app.command("list")
-@_exits_2
+@exits_2_on_bad_input
 def list_alerts(
     monitor: Annotated[str | None, typer.Option("--monitor", help="Only this monitor's "
                                                                   "alerts.")] = None,
@@ -344,7 +333,7 @@ def list_alerts(
 
 
 @alerts_app.command("ack")
-@_exits_2
+@exits_2_on_bad_input
 def acknowledge(alert_id: AlertArg, by: ByOpt, note: NoteOpt = None,
                 url: UrlOpt = None) -> None:
     """Acknowledge an open or snoozed alert: someone is looking at it."""
@@ -352,14 +341,14 @@ def acknowledge(alert_id: AlertArg, by: ByOpt, note: NoteOpt = None,
 
 
 @alerts_app.command("resolve")
-@_exits_2
+@exits_2_on_bad_input
 def resolve(alert_id: AlertArg, by: ByOpt, note: NoteOpt = None, url: UrlOpt = None) -> None:
     """Resolve a live alert by hand (a monitor also resolves one when its signal clears)."""
     _change(alert_id, "resolve", by=by, note=note, until=None, url=url)
 
 
 @alerts_app.command("snooze")
-@_exits_2
+@exits_2_on_bad_input
 def snooze(
     alert_id: AlertArg,
     until: Annotated[str, typer.Option("--until", metavar="DATE",

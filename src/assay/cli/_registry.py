@@ -6,7 +6,6 @@ are listed), 2 on bad input (one line naming the product, field, state or role).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -18,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from assay.cli._errors import exits_2_on_bad_input
 from assay.errors import InputError
 
 __all__ = ["registry_app"]
@@ -35,20 +35,6 @@ FieldOpt = Annotated[list[str] | None, typer.Option(
     "--field", "--set", help="A field as key=value; repeat for several.")]
 ActorOpt = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the audit).")]
 
-
-def _exits_2(command: F) -> F:
-    """``exits_2_on_bad_input`` of the main app, looked up when the command runs.
-
-    Imported late so that the main app may import this module at its top.
-    """
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from assay.cli._app import exits_2_on_bad_input
-
-        return exits_2_on_bad_input(command)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @contextmanager
@@ -74,7 +60,7 @@ def _pairs(values: list[str] | None) -> dict[str, str]:
 
 
 @registry_app.command("create")
-@_exits_2
+@exits_2_on_bad_input
 def create(
     name: Annotated[str, typer.Argument(help="Product name.")],
     kind: Annotated[str, typer.Option("--kind", help="predictive or generative.")],
@@ -99,7 +85,7 @@ def create(
 
 
 @registry_app.command("list")
-@_exits_2
+@exits_2_on_bad_input
 def list_products(url: UrlOpt = None) -> None:
     """List products, their risk tier and their versions' states."""
     with _registry(url) as registry:
@@ -121,7 +107,7 @@ def _shown(value: str) -> str:
 
 
 @registry_app.command("show")
-@_exits_2
+@exits_2_on_bad_input
 def show(name: Annotated[str, typer.Argument(help="Product name.")], url: UrlOpt = None) -> None:
     """Show a product's fields, versions, states and open contingencies."""
     with _registry(url) as registry:
@@ -139,7 +125,7 @@ def show(name: Annotated[str, typer.Argument(help="Product name.")], url: UrlOpt
 
 
 @registry_app.command("edit")
-@_exits_2
+@exits_2_on_bad_input
 def edit(
     name: Annotated[str, typer.Argument(help="Product name.")],
     field: Annotated[list[str], typer.Option("--set", help="key=value ('key=' clears).")],
@@ -157,7 +143,7 @@ def edit(
 
 
 @registry_app.command("plan")
-@_exits_2
+@exits_2_on_bad_input
 def plan(
     name: Annotated[str, typer.Argument(help="Product name.")],
     version: Annotated[str, typer.Argument(help="Version.")],
@@ -176,7 +162,7 @@ def plan(
 
 
 @registry_app.command("version")
-@_exits_2
+@exits_2_on_bad_input
 def add_version(
     name: Annotated[str, typer.Argument(help="Product name.")],
     version: Annotated[str, typer.Argument(help="Version, e.g. 1.0.")],
@@ -193,7 +179,7 @@ def add_version(
 
 
 @registry_app.command("transition")
-@_exits_2
+@exits_2_on_bad_input
 def transition(
     name: Annotated[str, typer.Argument(help="Product name.")],
     version: Annotated[str, typer.Argument(help="Version.")],
@@ -223,7 +209,7 @@ def transition(
 
 
 @registry_app.command("sign")
-@_exits_2
+@exits_2_on_bad_input
 def sign(
     name: Annotated[str, typer.Argument(help="Product name.")],
     version: Annotated[str, typer.Argument(help="Version.")],
@@ -241,7 +227,7 @@ def sign(
 
 
 @registry_app.command("contingencies")
-@_exits_2
+@exits_2_on_bad_input
 def contingencies(
     name: Annotated[str | None, typer.Argument(help="Only this product.")] = None,
     resolve: Annotated[str | None, typer.Option(help="Resolve the contingency of this id.")

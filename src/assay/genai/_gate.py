@@ -25,7 +25,6 @@ degree of freedom (Edwards 1948). These are the numbers of ``statsmodels``' ``mc
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -45,8 +44,19 @@ from assay.metrics.intervals import proportion_estimate
 from assay.reports._format import format_bounds, format_value, p_value_text
 
 __all__ = [
-    "CheckStatus", "Direction", "FlagChange", "FlagRule", "GateCheck", "GateResult", "GateSpec",
-    "McNemarTest", "MetricChange", "MetricRule", "compare", "mcnemar", "resampled_means",
+    "CheckStatus",
+    "Direction",
+    "FlagChange",
+    "FlagRule",
+    "GateCheck",
+    "GateResult",
+    "GateSpec",
+    "McNemarTest",
+    "MetricChange",
+    "MetricRule",
+    "mcnemar",
+    "regression_gate",
+    "resampled_means",
 ]
 
 Direction = Literal["higher", "lower"]
@@ -209,31 +219,19 @@ class GateResult(BaseModel):
     def to_junit(self) -> str:
         """JUnit XML: one test case per check; a failed check has a ``<failure>``, a warning
         is written to ``<system-out>``. The same result always gives the same bytes."""
-        counts = {"tests": str(len(self.checks)), "failures": str(self.counts["fail"]),
-                  "errors": "0", "skipped": "0", "time": "0"}
-        suites = ET.Element("testsuites", {"name": "assay", **counts})
-        suite = ET.SubElement(suites, "testsuite", {"name": "genai-regression-gate", **counts})
-        properties = ET.SubElement(suite, "properties")
-        for name, value in (("spec_fingerprint", self.spec.fingerprint), ("seed", str(self.seed)),
-                            ("n_paired", str(self.n_paired)),
-                            ("n_baseline_only", str(self.n_baseline_only)),
-                            ("n_candidate_only", str(self.n_candidate_only)),
-                            ("decision", self.decision)):
-            ET.SubElement(properties, "property", {"name": name, "value": value})
-        for check in self.checks:
-            case = ET.SubElement(suite, "testcase", {"classname": f"genai.gate.{check.kind}",
-                                                     "name": check.name, "time": "0"})
-            if check.status == "fail":
-                ET.SubElement(case, "failure", {"message": check.reason, "type": "Regression"}
-                              ).text = check.reason
-            elif check.status == "warn":
-                ET.SubElement(case, "system-out").text = f"WARNING: {check.reason}"
-        ET.indent(suites, space="  ")
-        body = ET.tostring(suites, encoding="unicode")
-        return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+        from assay.reports._junit import JUnitCase, junit_document
+
+        properties = [("spec_fingerprint", self.spec.fingerprint), ("seed", str(self.seed)),
+                      ("n_paired", str(self.n_paired)),
+                      ("n_baseline_only", str(self.n_baseline_only)),
+                      ("n_candidate_only", str(self.n_candidate_only)),
+                      ("decision", self.decision)]
+        cases = [JUnitCase(classname=f"genai.gate.{c.kind}", name=c.name, status=c.status,
+                           reason=c.reason) for c in self.checks]
+        return junit_document("genai-regression-gate", properties, cases)
 
 
-def compare(baseline: Sequence[ItemResult], candidate: Sequence[ItemResult], *,
+def regression_gate(baseline: Sequence[ItemResult], candidate: Sequence[ItemResult], *,
             spec: GateSpec | Mapping[str, Any] | None = None, seed: int = 0,
             allow_unpaired: bool = False) -> GateResult:
     """Decide whether a candidate regressed from the baseline on the same gold set.
@@ -346,6 +344,12 @@ def _unpaired_message(only_base: list[str], only_cand: list[str], shared: int) -
             "shared items")
 
 
+DESCRIPTIVE = frozenset({"length_words"})
+"""Metrics that describe rather than score: compared only when the spec names them."""
+DEFAULT_RULES = {"readability_grade": MetricRule(direction="lower")}
+"""Metrics where lower is better, when the spec names no metrics."""
+
+
 def _metric_rules(spec: GateSpec, pairs: list[tuple[ItemResult, ItemResult]]
                   ) -> dict[str, MetricRule]:
     found = sorted({name for pair in pairs for item in pair for name in item.metrics})
@@ -353,7 +357,10 @@ def _metric_rules(spec: GateSpec, pairs: list[tuple[ItemResult, ItemResult]]
     if unknown:
         raise InputError(f"the gate spec names metric(s) {', '.join(map(repr, unknown))} that no "
                          f"paired item has (metrics found: {', '.join(found) or 'none'})")
-    return dict(spec.metrics) if spec.metrics else {name: MetricRule() for name in found}
+    if spec.metrics:
+        return dict(spec.metrics)
+    return {name: DEFAULT_RULES.get(name, MetricRule()) for name in found
+            if name not in DESCRIPTIVE}
 
 
 def _values(name: str, items: list[ItemResult], side: str) -> FloatArray:

@@ -1,0 +1,201 @@
+"""``assay genai``: evaluate a generative application's outputs, judge them with an LLM, and
+gate a candidate against a baseline.
+
+``eval`` exits 1 when a check of the plan fails, ``compare`` when the gate fails, 0 otherwise;
+``judge`` exits 0 (its calibration verdict is printed and written). Every command exits 2 on bad
+input, naming the file, line and field.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from assay.cli._errors import exits_2_on_bad_input
+from assay.errors import InputError
+
+if TYPE_CHECKING:
+    from assay.genai import EvalPlan, Evaluation, Record
+
+__all__ = ["genai_app"]
+
+genai_app = typer.Typer(
+    help="Generative AI: evaluate outputs offline, judge with an LLM, gate a new version.",
+    no_args_is_help=True)
+console = Console(highlight=False, soft_wrap=True)
+
+DataArg = Annotated[Path, typer.Argument(metavar="DATA", help="JSONL records (id, task, "
+                                          "output, source, reference, ...).")]
+PlanOpt = Annotated[Path | None, typer.Option("--plan", help="Evaluation plan YAML file.")]
+JsonOut = Annotated[Path | None, typer.Option("--json", help="Write the result as JSON.")]
+JunitOut = Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML for CI.")]
+_STATUS = {"pass": "green", "warn": "yellow", "fail": "bold red", "error": "magenta"}
+
+
+def _plan(path: Path | None) -> EvalPlan:
+    from assay.genai import EvalPlan
+
+    return EvalPlan() if path is None else EvalPlan.load(path)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from exc
+    console.print(f"written: {path}")
+
+
+def _evaluate(data: Path, plan: EvalPlan) -> tuple[list[Record], Evaluation]:
+    from assay.genai import evaluate, read_records
+
+    records = read_records(data)
+    return records, evaluate(records, plan, source=str(data))
+
+
+@genai_app.command("eval")
+@exits_2_on_bad_input
+def eval_command(data: DataArg, plan_path: PlanOpt = None, json_path: JsonOut = None,
+                 html: Annotated[Path | None, typer.Option(
+                     "--html", help="Write the HTML report.")] = None,
+                 junit: JunitOut = None) -> None:
+    """Measure every output with local, deterministic metrics and flags; judge the plan's
+    checks."""
+    records, evaluation = _evaluate(data, _plan(plan_path))
+    _print_evaluation(data, evaluation)
+    if json_path is not None:
+        _write(json_path, evaluation.to_json())
+    if html is not None:
+        _write(html, evaluation.to_html(records=records))
+    if junit is not None:
+        _write(junit, evaluation.to_junit())
+    raise typer.Exit(0 if evaluation.passed else 1)
+
+
+def _print_evaluation(data: Path, evaluation: Evaluation) -> None:
+    summary = evaluation.summary
+    tasks = ", ".join(f"{n:,} {task}" for task, n in evaluation.data.tasks.items())
+    metrics = Table(title=f"{escape(data.name)}: {evaluation.data.n:,} outputs ({tasks})")
+    for heading in ("metric", "mean (95% CI)", "n"):
+        metrics.add_column(heading, justify="left" if heading == "metric" else "right")
+    for m in summary.metrics.values():
+        metrics.add_row(m.name, m.text(), f"{m.n:,}")
+    console.print(metrics)
+    if summary.flags:
+        flags = Table(title="Flags")
+        for heading in ("flag", "outputs", "share (95% CI)"):
+            flags.add_column(heading, justify="left" if heading == "flag" else "right")
+        for f in summary.flags.values():
+            flags.add_row(f.type, f"{f.items_flagged:,}", f.text())
+        console.print(flags)
+    else:
+        console.print("No output was flagged.")
+    for r in evaluation.results:
+        console.print(f"[{_STATUS[r.status]}]{r.status:<5}[/] {escape(r.id)}  {escape(r.reason)}")
+
+
+@genai_app.command("judge")
+@exits_2_on_bad_input
+def judge_command(
+    data: DataArg,
+    endpoint: Annotated[str, typer.Option(help="Base URL of an OpenAI-compatible server, "
+                                               "e.g. http://127.0.0.1:8000/v1.")],
+    model: Annotated[str, typer.Option(help="Model name the server knows.")],
+    rubric: Annotated[str, typer.Option(help="Rubric name (pdsqi9, correctness, completeness, "
+                                             "harm) or a rubric YAML file.")],
+    samples: Annotated[int, typer.Option(help="Samples per record (k); the median is the "
+                                              "score.")] = 1,
+    api_key_env: Annotated[str | None, typer.Option(
+        help="Environment variable holding the API key.")] = None,
+    allow_host: Annotated[list[str] | None, typer.Option(
+        help="Host the judge may be reached on besides the loopback (repeat).")] = None,
+    cache: Annotated[Path | None, typer.Option(
+        help="Folder caching answers (reruns are free).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 60.0,
+    min_kappa: Annotated[float, typer.Option(
+        help="Agreement with human labels needed to gate on the judge.")] = 0.6,
+    json_path: JsonOut = None,
+) -> None:
+    """Score every record on a rubric with an LLM judge; calibrate against human labels."""
+    from assay.genai import (
+        ChatClient,
+        ClientConfig,
+        calibrate_item,
+        judge,
+        load_rubric,
+        read_records,
+    )
+
+    records = read_records(data)
+    chosen = load_rubric(rubric)
+    hosts = ("127.0.0.1", "::1", "localhost", *(allow_host or ()))
+    config = ClientConfig(base_url=endpoint, model=model, api_key_env=api_key_env,
+                          allowed_hosts=hosts, timeout_s=timeout, cache_dir=cache,
+                          seed=0)
+    with ChatClient(config) as client:
+        run = judge(records, client, chosen, samples=samples, seed=0 if samples > 1 else None)
+    s = run.summary
+    console.print(f"Judged {s.records:,} records on {len(chosen.items)} items of "
+                  f"'{chosen.name}' {chosen.version} with {escape(model)}: {s.scored:,} scored, "
+                  f"{s.unscored:,} unscored"
+                  + (f" ({', '.join(f'{k} {v}' for k, v in s.unscored_by_reason.items())})"
+                     if s.unscored else "") + f"; {s.requests:,} requests, {s.cache_hits:,} "
+                  f"cache hits, {s.prompt_tokens + s.completion_tokens:,} tokens.")
+    calibrations = {}
+    for item in chosen.items:
+        if any(item.id in r.labels for r in records):
+            calibrations[item.id] = calibrate_item(run, records, item.id, min_kappa=min_kappa)
+            console.print(f"  {item.id}: {escape(calibrations[item.id].verdict)}")
+    if json_path is not None:
+        document = {"judge": run.model_dump(mode="json"),
+                    "calibration": {k: v.model_dump(mode="json")
+                                    for k, v in calibrations.items()}}
+        _write(json_path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+@genai_app.command("compare")
+@exits_2_on_bad_input
+def compare_command(
+    baseline: Annotated[Path, typer.Argument(metavar="BASE", help="The baseline's records "
+                                             "(JSONL) or evaluation (JSON).")],
+    candidate: Annotated[Path, typer.Argument(metavar="CAND", help="The candidate's, on the "
+                                              "same gold set.")],
+    plan_path: PlanOpt = None, json_path: JsonOut = None, junit: JunitOut = None,
+) -> None:
+    """Gate a candidate (new prompt, new model) against the baseline on the same gold set:
+    paired bootstrap on metric changes, McNemar on flag rates, zero-tolerance flags."""
+    from assay.genai import regression_gate
+
+    plan = _plan(plan_path)
+    before, after = _items(baseline, plan), _items(candidate, plan)
+    result = regression_gate(before.items, after.items, spec=plan.gate, seed=plan.settings.seed)
+    console.print(f"[{_STATUS[result.decision]}]{result}[/]")
+    for check in result.checks:
+        console.print(f"[{_STATUS[check.status]}]{check.status:<5}[/] {check.kind} "
+                      f"{escape(check.name)}: {escape(check.reason)}")
+    if json_path is not None:
+        _write(json_path, result.model_dump_json(indent=2) + "\n")
+    if junit is not None:
+        _write(junit, result.to_junit())
+    raise typer.Exit(0 if result.decision == "pass" else 1)
+
+
+def _items(path: Path, plan: EvalPlan) -> Evaluation:
+    """An evaluation read from JSON, or made from JSONL records under the plan."""
+    from assay.genai import Evaluation
+
+    if path.suffix.lower() == ".json":
+        try:
+            return Evaluation.model_validate_json(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
+        except ValueError as exc:
+            raise InputError(f"{path}: not an evaluation written by 'assay genai eval "
+                             f"--json' ({str(exc).splitlines()[0]})") from exc
+    return _evaluate(path, plan)[1]

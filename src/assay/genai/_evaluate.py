@@ -1,0 +1,269 @@
+"""Evaluate a generative application's outputs: every local metric that applies to each record,
+the flags, a summary with intervals, strata and the plan's checks, in one :class:`Evaluation`.
+
+Which metrics a record gets depends on what it carries:
+
+- with a ``reference``: ``rouge1``, ``rouge2``, ``rougeL``, ``bleu``, ``chrf``, ``token_f1``,
+  ``exact_match`` (and ``semantic_similarity`` with embeddings);
+- with a source or contexts, for the plan's consistency tasks: the clinical consistency flags
+  ``unsupported_number``, ``unsupported_medication``, ``negation_conflict``,
+  ``laterality_conflict`` (and ``sentence_support``, the lowest best match of an output
+  sentence, with embeddings);
+- ``rag``: ``citation_validity``, ``context_precision``, ``context_recall``,
+  ``answer_context_overlap`` (flags ``invalid_citation``, ``unsupported_quote``);
+- ``patient_message``: ``readability_grade``, ``safety_net`` (flag ``missing_safety_net``);
+- ``extraction``: ``json_valid`` (flags ``invalid_json``, ``schema_violation``);
+- sections the plan requires for the task: ``sections_present`` (flag ``missing_section``);
+- every record: ``length_words`` and the PHI check (flag ``phi_leak``, under the task's
+  policy).
+
+A metric that does not apply to a record is absent from its ``metrics``; one that applies but is
+undefined (a RAG answer that cites nothing) is None. Everything here is deterministic and local.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+
+from assay._version import __version__
+from assay.data import json_fingerprint
+from assay.errors import InputError
+from assay.genai._consistency import consistency_flags
+from assay.genai._evaluation import (
+    CheckResult,
+    DataSummary,
+    Evaluation,
+    FlagSummary,
+    MetricSummary,
+    Summary,
+)
+from assay.genai._lexical import reference_metrics
+from assay.genai._lexicon import MedicationLexicon, default_lexicon, lexicon_from_lines
+from assay.genai._patient import length as length_words
+from assay.genai._patient import readability, safety_net
+from assay.genai._phi_leak import default_phi_policy, phi_leaks_batch
+from assay.genai._plan import EvalPlan, FlagCheck, MetricCheck
+from assay.genai._rag import (
+    Score,
+    answer_context_overlap,
+    citation_validity,
+    context_precision,
+    context_recall,
+)
+from assay.genai._records import Flag, ItemResult, Record
+from assay.genai._strata import by_strata, mean_estimate
+from assay.genai._structure import json_validity, required_sections
+from assay.metrics.intervals import proportion_estimate
+
+__all__ = ["evaluate"]
+
+logger = logging.getLogger(__name__)
+
+
+def evaluate(records: Sequence[Record], plan: EvalPlan | None = None, *,
+             source: str = "records") -> Evaluation:
+    """Measure every record and summarise: the :class:`Evaluation` of ``records`` under
+    ``plan`` (the defaults when None). ``source`` names the records in the result."""
+    plan = plan or EvalPlan()
+    if not records:
+        raise InputError(f"{source}: no records to evaluate")
+    started_at = datetime.now(UTC)
+    clock = time.perf_counter()
+    lexicon = _lexicon(plan)
+    phi = _phi(records, plan)
+    timings = {"phi": time.perf_counter() - clock}
+    mark = time.perf_counter()
+    items = [_item(record, plan, lexicon, leaks) for record, leaks in zip(records, phi,
+                                                                          strict=True)]
+    if plan.embeddings:
+        items = _with_embeddings(records, items, plan)
+    timings["metrics"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    settings = plan.settings
+    metrics = _metric_summaries(items, plan)
+    flags = _flag_summaries(items, settings.level)
+    strata = tuple(by_strata(items, by, level=settings.level, small_cell=settings.small_cell,
+                             n_boot=settings.n_boot, seed=settings.seed)
+                   for by in plan.strata)
+    results = tuple(_judge(check, metrics, flags, len(items)) for check in plan.checks)
+    timings["summary"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - clock
+    logger.info("evaluated %d records in %.1f s", len(records), timings["total"])
+    return Evaluation(
+        assay_version=__version__, plan=plan, plan_fingerprint=plan.fingerprint,
+        data=_summarise(records, source), seed=settings.seed, level=settings.level,
+        items=tuple(items), summary=Summary(metrics={m.name: m for m in metrics},
+                                             flags={f.type: f for f in flags}),
+        strata=strata, results=results,
+        started_at=started_at, timings={k: round(v, 4) for k, v in timings.items()})
+
+
+def _lexicon(plan: EvalPlan) -> MedicationLexicon:
+    if plan.lexicon is None:
+        return default_lexicon()
+    return default_lexicon().merged(lexicon_from_lines(plan.lexicon, "the plan's lexicon"))
+
+
+def _phi(records: Sequence[Record], plan: EvalPlan) -> list[Score]:
+    """The PHI check of every output, batched by policy (the NER model runs in batches)."""
+    policies = [plan.phi_policy.get(r.task, default_phi_policy(r.task)) for r in records]
+    scores: list[Score | None] = [None] * len(records)
+    for policy in dict.fromkeys(policies):
+        chosen = [i for i, p in enumerate(policies) if p == policy]
+        found = phi_leaks_batch([records[i] for i in chosen], policy=policy, ner=plan.ner)
+        for i, score in zip(chosen, found, strict=True):
+            scores[i] = score
+    return [s for s in scores if s is not None]
+
+
+def _item(record: Record, plan: EvalPlan, lexicon: MedicationLexicon,
+          leaks: Score) -> ItemResult:
+    values: dict[str, float | None] = {"length_words": length_words(record).value}
+    flags: list[Flag] = list(leaks.flags)
+
+    def add(name: str, score: Score) -> None:
+        values[name] = score.value
+        flags.extend(score.flags)
+
+    if record.reference is not None:
+        values.update(reference_metrics(record.output, record.reference))
+    if record.task in plan.consistency and (record.source is not None or record.contexts):
+        flags.extend(consistency_flags(record, lexicon=lexicon))
+    if record.task == "rag":
+        add("citation_validity", citation_validity(record))
+        add("context_precision", context_precision(record))
+        add("context_recall", context_recall(record))
+        add("answer_context_overlap", answer_context_overlap(record))
+    if record.task == "patient_message":
+        values["readability_grade"] = readability(record).grade
+        add("safety_net", safety_net(record))
+    if record.task == "extraction":
+        add("json_valid", json_validity(record.output, plan.json_schema))
+    if record.task in plan.sections:
+        add("sections_present", required_sections(record.output, plan.sections[record.task]))
+    flags.sort(key=lambda f: (f.span.start if f.span is not None else -1, f.type))
+    return ItemResult(id=record.id, task=record.task, metrics=values, flags=tuple(flags),
+                      metadata=record.metadata)
+
+
+def _with_embeddings(records: Sequence[Record], items: list[ItemResult],
+                     plan: EvalPlan) -> list[ItemResult]:
+    """Add ``semantic_similarity`` (to the reference) and ``sentence_support`` (the weakest
+    sentence's best match in the source) where they apply."""
+    from assay.genai._similarity import semantic_similarity, sentence_support_many
+
+    with_reference = [i for i, r in enumerate(records) if r.reference is not None]
+    similarity = dict(zip(with_reference, semantic_similarity(
+        [records[i].output for i in with_reference],
+        [records[i].reference or "" for i in with_reference]), strict=True)) \
+        if with_reference else {}
+    grounded = [i for i, r in enumerate(records)
+                if r.task in plan.consistency and (r.source is not None or r.contexts)]
+    supports = dict(zip(grounded, sentence_support_many(
+        [records[i].output for i in grounded], [records[i].grounding for i in grounded]),
+        strict=True)) if grounded else {}
+    updated = []
+    for index, item in enumerate(items):
+        extra: dict[str, float | None] = {}
+        if index in similarity:
+            extra["semantic_similarity"] = float(similarity[index])
+        if index in supports:
+            extra["sentence_support"] = min((s for _, s in supports[index]), default=None)
+        updated.append(item.model_copy(update={"metrics": {**item.metrics, **extra}}))
+    return updated
+
+
+def _metric_summaries(items: Sequence[ItemResult], plan: EvalPlan) -> tuple[MetricSummary, ...]:
+    names = list(dict.fromkeys(name for item in items for name in item.metrics))
+    settings = plan.settings
+    summaries = []
+    for index, name in enumerate(names):
+        present = [item.metrics[name] for item in items if name in item.metrics]
+        values = np.array([v for v in present if v is not None], dtype=np.float64)
+        undefined = len(present) - int(values.size)
+        if values.size == 0:
+            summaries.append(MetricSummary(name=name, n=0, n_undefined=undefined,
+                                           reason="undefined for every record it applies to"))
+            continue
+        proportion = bool(np.isin(values, (0.0, 1.0)).all())
+        estimate = mean_estimate(values, proportion=proportion, level=settings.level,
+                                 n_boot=settings.n_boot, seed=settings.seed + index)
+        summaries.append(MetricSummary(
+            name=name, mean=estimate.value, ci_low=estimate.ci_low, ci_high=estimate.ci_high,
+            level=settings.level, method=estimate.method, n=int(values.size),
+            n_undefined=undefined))
+    return tuple(summaries)
+
+
+def _flag_summaries(items: Sequence[ItemResult], level: float) -> tuple[FlagSummary, ...]:
+    types = sorted({flag.type for item in items for flag in item.flags})
+    n = len(items)
+    summaries = []
+    for flag_type in types:
+        counts = [sum(f.type == flag_type for f in item.flags) for item in items]
+        flagged = sum(c > 0 for c in counts)
+        rate = proportion_estimate(flagged, n, level)
+        by_task = Counter(item.task for item, c in zip(items, counts, strict=True) if c)
+        summaries.append(FlagSummary(
+            type=flag_type, items_flagged=flagged, flags=sum(counts), n=n, rate=rate.value,
+            ci_low=rate.ci_low, ci_high=rate.ci_high, level=level, by_task=dict(by_task)))
+    return tuple(summaries)
+
+
+def _judge(check: MetricCheck | FlagCheck, metrics: tuple[MetricSummary, ...],
+           flags: tuple[FlagSummary, ...], n_items: int) -> CheckResult:
+    if isinstance(check, FlagCheck):
+        return _judge_flag(check, flags, n_items)
+    summary = next((m for m in metrics if m.name == check.metric), None)
+    if summary is None or summary.estimate is None:
+        why = ("no record has this metric" if summary is None else summary.reason
+               or "no value")
+        return CheckResult(id=check.label, kind="metric", name=check.metric, status="error",
+                           reason=f"'{check.metric}' could not be judged: {why}",
+                           condition=str(check.condition))
+    estimate = summary.estimate
+    status = "pass" if check.condition.holds(estimate) else "fail"
+    if status == "pass" and check.warning is not None and not check.warning.holds(estimate):
+        status = "warn"
+    verdict = {"pass": "meets", "warn": "meets, with a warning on",
+               "fail": "does not meet"}[status]
+    return CheckResult(
+        id=check.label, kind="metric", name=check.metric, status=status,
+        reason=f"mean {summary.text()} {verdict} '{check.condition}'"
+        + (f" (warns unless '{check.warning}')" if status == "warn" else ""),
+        condition=str(check.condition), mean=summary.mean, ci_low=summary.ci_low,
+        ci_high=summary.ci_high)
+
+
+def _judge_flag(check: FlagCheck, flags: tuple[FlagSummary, ...], n: int) -> CheckResult:
+    summary = next((f for f in flags if f.type == check.flag), None)
+    flagged = 0 if summary is None else summary.items_flagged
+    broken: list[str] = []
+    if check.max_count is not None and flagged > check.max_count:
+        broken.append(f"{flagged} flagged, at most {check.max_count} allowed")
+    rate = proportion_estimate(flagged, n, summary.level if summary else 0.95)
+    share = f"{100 * rate.value:.1f}% ({100 * (rate.ci_low or 0):.1f}–" \
+            f"{100 * (rate.ci_high or 0):.1f}%)"
+    if check.condition is not None and not check.condition.holds(rate):
+        broken.append(f"the share flagged, {share}, does not meet '{check.condition}'")
+    reason = "; ".join(broken) if broken else f"{flagged} of {n} items flagged ({share})"
+    condition = " and ".join(
+        ([f"count <= {check.max_count}"] if check.max_count is not None else [])
+        + ([str(check.condition)] if check.condition is not None else []))
+    return CheckResult(
+        id=check.label, kind="flag", name=check.flag, status="fail" if broken else "pass",
+        reason=reason, condition=condition, count=flagged, mean=rate.value,
+        ci_low=rate.ci_low, ci_high=rate.ci_high)
+
+
+def _summarise(records: Sequence[Record], source: str) -> DataSummary:
+    fingerprint = json_fingerprint([r.model_dump(mode="json") for r in records])
+    tasks = Counter(r.task for r in records)
+    return DataSummary(source=source, fingerprint=fingerprint, n=len(records),
+                       tasks=dict(sorted(tasks.items())))
