@@ -16,6 +16,10 @@ The output depends only on the Run, so the same Run always gives the same bytes.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from assay.reports._format import format_interval, format_value, interval_text, p_value_text
@@ -23,7 +27,7 @@ from assay.reports._format import format_interval, format_value, interval_text, 
 if TYPE_CHECKING:
     from assay.checks import CheckResult, Run
 
-__all__ = ["render_junit"]
+__all__ = ["JUnitCase", "junit_document", "render_junit"]
 
 
 def render_junit(run: Run) -> str:
@@ -46,23 +50,45 @@ def render_junit(run: Run) -> str:
 
         xml = run.to_junit("assay-junit.xml")
     """
-    counts = {
-        "tests": str(len(run.results)),
-        "failures": str(run.counts["fail"]),
-        "errors": str(run.counts["error"]),
-        "skipped": str(run.counts["skipped"]),
-    }
     total = run.timings.get("total", sum(run.timings.values()))
-    suites = ET.Element("testsuites", {"name": "assay", **counts, "time": f"{total:.3f}"})
-    suite_attributes = {"name": run.plan.name, **counts, "time": f"{total:.3f}"}
-    if run.started_at is not None:
-        suite_attributes["timestamp"] = run.started_at.isoformat()
-    suite = ET.SubElement(suites, "testsuite", suite_attributes)
-    properties = ET.SubElement(suite, "properties")
-    for name, value in _properties(run):
-        ET.SubElement(properties, "property", {"name": name, "value": value})
-    for result in run.results:
-        _testcase(suite, run.plan.name, result)
+    cases = [JUnitCase(
+        classname=f"{run.plan.name}.{r.score}" if r.kind == "metric" and r.score
+        else f"{run.plan.name}.{r.kind}", name=r.id, status=r.status, reason=r.reason,
+        evidence=_evidence(r)) for r in run.results]
+    return junit_document(run.plan.name, _properties(run), cases, seconds=total,
+                          timestamp=run.started_at)
+
+
+@dataclass(frozen=True)
+class JUnitCase:
+    """One test case: a check's status, reason and the evidence written under it."""
+
+    classname: str
+    name: str
+    status: str
+    reason: str
+    evidence: str = ""
+
+
+def junit_document(suite: str, properties: Sequence[tuple[str, str]],
+                   cases: Sequence[JUnitCase], *, seconds: float | None = None,
+                   timestamp: datetime | None = None) -> str:
+    """A JUnit XML document of one suite (statuses mapped as in the module notes); the same
+    arguments always give the same bytes."""
+    counted = Counter(case.status for case in cases)
+    counts = {"tests": str(len(cases)), "failures": str(counted["fail"]),
+              "errors": str(counted["error"]), "skipped": str(counted["skipped"])}
+    time_text = {"time": f"{seconds:.3f}" if seconds is not None else "0"}
+    suites = ET.Element("testsuites", {"name": "assay", **counts, **time_text})
+    attributes = {"name": suite, **counts, **time_text}
+    if timestamp is not None:
+        attributes["timestamp"] = timestamp.isoformat()
+    element = ET.SubElement(suites, "testsuite", attributes)
+    listed = ET.SubElement(element, "properties")
+    for name, value in properties:
+        ET.SubElement(listed, "property", {"name": name, "value": value})
+    for case in cases:
+        _testcase(element, case)
     ET.indent(suites, space="  ")
     body = ET.tostring(suites, encoding="unicode", short_empty_elements=True)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
@@ -82,22 +108,20 @@ def _properties(run: Run) -> list[tuple[str, str]]:
     ]
 
 
-def _testcase(suite: ET.Element, plan: str, result: CheckResult) -> None:
-    classname = f"{plan}.{result.score}" if result.kind == "metric" and result.score else (
-        f"{plan}.{result.kind}")
-    case = ET.SubElement(suite, "testcase", {"classname": classname, "name": result.id,
-                                             "time": "0"})
-    evidence = _evidence(result)
-    if result.status == "fail":
-        ET.SubElement(case, "failure", {"message": result.reason, "type": "CheckFailed"}
-                      ).text = evidence
-    elif result.status == "error":
-        ET.SubElement(case, "error", {"message": result.reason, "type": "CheckError"}
-                      ).text = evidence
-    elif result.status == "skipped":
-        ET.SubElement(case, "skipped", {"message": result.reason})
-    elif result.status == "warn":
-        ET.SubElement(case, "system-out").text = f"WARNING: {result.reason}\n{evidence}"
+def _testcase(suite: ET.Element, case: JUnitCase) -> None:
+    element = ET.SubElement(suite, "testcase", {"classname": case.classname,
+                                                "name": case.name, "time": "0"})
+    if case.status == "fail":
+        ET.SubElement(element, "failure", {"message": case.reason, "type": "CheckFailed"}
+                      ).text = case.evidence or case.reason
+    elif case.status == "error":
+        ET.SubElement(element, "error", {"message": case.reason, "type": "CheckError"}
+                      ).text = case.evidence or case.reason
+    elif case.status == "skipped":
+        ET.SubElement(element, "skipped", {"message": case.reason})
+    elif case.status == "warn":
+        ET.SubElement(element, "system-out").text = (
+            f"WARNING: {case.reason}" + (f"\n{case.evidence}" if case.evidence else ""))
 
 
 def _evidence(result: CheckResult) -> str:
