@@ -144,12 +144,22 @@ def _item(record: Record, plan: EvalPlan, lexicon: MedicationLexicon,
         values["readability_grade"] = readability(record).grade
         add("safety_net", safety_net(record))
     if record.task == "extraction":
-        add("json_valid", json_validity(record.output, plan.json_schema))
+        schema = None if plan.json_schema is None else dict(plan.json_schema)
+        add("json_valid", json_validity(record.output, schema))
     if record.task in plan.sections:
         add("sections_present", required_sections(record.output, plan.sections[record.task]))
+    flags = _one_flag_per_identifier(flags)
     flags.sort(key=lambda f: (f.span.start if f.span is not None else -1, f.type))
     return ItemResult(id=record.id, task=record.task, metrics=values, flags=tuple(flags),
                       metadata=record.metadata)
+
+
+def _one_flag_per_identifier(flags: list[Flag]) -> list[Flag]:
+    """An identifier is a PHI leak, not also an unsupported number: flags inside a
+    ``phi_leak`` span are dropped, so one problem is counted once."""
+    leaks = [f.span for f in flags if f.type == "phi_leak" and f.span is not None]
+    return [f for f in flags if f.type == "phi_leak" or f.span is None or not any(
+        leak.start <= f.span.start and f.span.end <= leak.end for leak in leaks)]
 
 
 def _with_embeddings(records: Sequence[Record], items: list[ItemResult],

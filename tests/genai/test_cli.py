@@ -1,0 +1,95 @@
+"""assay genai eval | compare | judge, end to end through the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from assay.cli._app import app
+from assay.datasets import make_summariser_versions
+from assay.genai import Record
+from tests.genai.conftest import ChatServer
+
+runner = CliRunner()
+
+
+def _write(path: Path, records: list[Record]) -> Path:
+    path.write_text("".join(r.model_dump_json() + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_eval_writes_json_html_junit_and_exits_1_on_a_failed_check(tmp_path: Path) -> None:
+    baseline, _ = make_summariser_versions(80, seed=4)
+    data = _write(tmp_path / "v1.jsonl", baseline)
+    (tmp_path / "plan.yaml").write_text(
+        "name: gp-summaries\nchecks:\n  - {metric: rougeL, condition: ci_low >= 0.3}\n"
+        "  - {flag: unsupported_number, max_count: 0}\n", encoding="utf-8")
+    out = tmp_path / "eval.json"
+    result = runner.invoke(app, ["genai", "eval", str(data), "--plan", str(tmp_path / "plan.yaml"),
+                                 "--json", str(out), "--html", str(tmp_path / "eval.html"),
+                                 "--junit", str(tmp_path / "eval.xml")])
+    document = json.loads(out.read_text(encoding="utf-8"))
+    number_flags = sum(any(f["type"] == "unsupported_number" for f in item["flags"])
+                       for item in document["items"])
+    assert len(document["items"]) == 80 and number_flags >= 1
+    assert result.exit_code == 1, result.output
+    assert "fail  flag:unsupported_number" in result.output
+    assert (tmp_path / "eval.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    (tmp_path / "plan.yaml").write_text("name: lenient\n", encoding="utf-8")
+    result = runner.invoke(app, ["genai", "eval", str(data), "--plan",
+                                 str(tmp_path / "plan.yaml")])
+    assert result.exit_code == 0, result.output
+
+
+def test_eval_exits_2_naming_the_line_of_a_bad_record(tmp_path: Path) -> None:
+    data = tmp_path / "bad.jsonl"
+    data.write_text('{"id": "a", "task": "summarization", "output": "x"}\n'
+                    '{"id": "b", "task": "summary", "output": "y"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["genai", "eval", str(data)])
+    assert result.exit_code == 2
+    assert "bad.jsonl, line 2: field 'task' is 'summary'" in " ".join(result.output.split())
+
+
+def test_compare_fails_the_candidate_that_adds_unsupported_doses(tmp_path: Path) -> None:
+    baseline, candidate = make_summariser_versions(200, seed=0)
+    (tmp_path / "plan.yaml").write_text(
+        "name: gate\ngate:\n  metrics: {rougeL: {margin: 0.01}}\n", encoding="utf-8")
+    result = runner.invoke(app, [
+        "genai", "compare", str(_write(tmp_path / "v1.jsonl", baseline)),
+        str(_write(tmp_path / "v2.jsonl", candidate)), "--plan", str(tmp_path / "plan.yaml"),
+        "--junit", str(tmp_path / "gate.xml")])
+    assert result.exit_code == 1, result.output
+    assert "fail  flag unsupported_number" in result.output
+    assert "pass  metric rougeL" in result.output
+    same = runner.invoke(app, ["genai", "compare", str(tmp_path / "v1.jsonl"),
+                               str(tmp_path / "v1.jsonl"), "--plan", str(tmp_path / "plan.yaml")])
+    assert same.exit_code == 0, same.output
+
+
+def test_judge_scores_through_a_local_server_and_calibrates(tmp_path: Path,
+                                                             chat_server: ChatServer) -> None:
+    baseline, _ = make_summariser_versions(12, seed=1)
+    answer = {"accuracy": {"score": 4, "rationale": "minor imprecision"},
+              "contradiction": {"score": 0, "rationale": "none"},
+              "unsupported": {"score": 0, "rationale": "none"}}
+    chat_server.respond_with(lambda body: ChatServer.completion(json.dumps(answer)))
+    out = tmp_path / "judge.json"
+    result = runner.invoke(app, [
+        "genai", "judge", str(_write(tmp_path / "v1.jsonl", baseline)), "--endpoint",
+        chat_server.url, "--model", "local-judge", "--rubric", "correctness", "--json",
+        str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(chat_server.requests) == 12
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["judge"]["summary"]["scored"] == 36
+    assert "Judged 12 records on 3 items of 'correctness'" in " ".join(result.output.split())
+
+
+def test_judge_refuses_a_host_that_is_not_allowed(tmp_path: Path) -> None:
+    baseline, _ = make_summariser_versions(2, seed=1)
+    result = runner.invoke(app, [
+        "genai", "judge", str(_write(tmp_path / "v1.jsonl", baseline)), "--endpoint",
+        "https://judge.example.org/v1", "--model", "m", "--rubric", "correctness"])
+    assert result.exit_code == 2 and "judge.example.org" in result.output
