@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from assay._demo_extract import FAHRENHEIT_FROM, warehouse_extract
+from assay._demo_genai import compare_summarisers
 from assay._demo_governance import PRODUCT, VERSION, walk_governance
 from assay._demo_monitoring import replay_year
 from assay.checks import Plan, Run, validate
@@ -77,6 +78,8 @@ def run_demo(out: str | Path, *, n_encounters: int = 20_000, seed: int = 7) -> D
     monitoring = replay_year(out, current, features, product=PRODUCT, version=VERSION,
                              seed=seed)
     written.update(monitoring.files)
+    genai = compare_summarisers(out, seed=seed)
+    written.update(genai.files)
     story = [
         f"Trained a logistic regression (current model) and a gradient-boosting challenger on "
         f"{len(training):,} encounters discharged before {cutoff:%Y-%m-%d}.",
@@ -90,6 +93,7 @@ def run_demo(out: str | Path, *, n_encounters: int = 20_000, seed: int = 7) -> D
         f"Validation data: {data_path}; the current model: {model_path}",
         *governance.story,
         *monitoring.story,
+        *genai.story,
     ]
     return DemoOutcome(run=run, files=written, story=story)
 
