@@ -25,6 +25,8 @@ from sklearn.metrics import roc_auc_score
 from assay.metrics.intervals import bootstrap_metric, delong_auroc_ci
 from drift import add_arguments as add_drift_arguments
 from drift import run as run_drift
+from genai import add_arguments as add_genai_arguments
+from genai import run as run_genai
 from subgroups import add_arguments as add_subgroup_arguments
 from subgroups import run as run_subgroups
 
@@ -91,14 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--only",
-        choices=["a", "b", "c", "d", "e"],
+        choices=["a", "b", "c", "d", "e", "f"],
         nargs="+",
-        default=["a", "b", "c", "d", "e"],
+        default=["a", "b", "c", "d", "e", "f"],
         help="run only these benchmarks ((a) and (b) always run together)",
     )
     add_subgroup_arguments(parser)
     add_drift_arguments(parser)
     add_profile_arguments(parser)
+    add_genai_arguments(parser)
     args = parser.parse_args(argv)
 
     met = True
@@ -110,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         met = run_drift(args) and met
     if "e" in set(args.only):
         met = run_profile(args) and met
+    if "f" in set(args.only):
+        met = run_genai(args) and met
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nprocess peak resident set            {rss_mb:8.1f} MB (whole run, all benchmarks)")
     return 0 if met else 1

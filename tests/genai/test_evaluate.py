@@ -171,3 +171,13 @@ def test_bad_plans_and_inputs_are_named(tmp_path: Path) -> None:
         EvalPlan.load(path)
     with pytest.raises(InputError, match="no records"):
         evaluate([])
+
+
+def test_worker_processes_give_the_same_evaluation_as_one() -> None:
+    from assay.datasets import make_summary_records
+
+    records = make_summary_records(520, seed=3)
+    one = evaluate(records, EvalPlan(settings={"workers": 1}))
+    two = evaluate(records, EvalPlan(settings={"workers": 2}))
+    assert one.items == two.items and one.summary == two.summary
+    assert [i.id for i in two.items] == [r.id for r in records]

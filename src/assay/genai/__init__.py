@@ -40,6 +40,7 @@ from assay.genai._judge_pairwise import PairwiseResult, compare_pairwise
 from assay.genai._lexical import reference_metrics
 from assay.genai._lexicon import MedicationLexicon, default_lexicon, load_lexicon
 from assay.genai._patient import length, readability, safety_net
+from assay.genai._perturb import COUNTERFACTUALS, PERTURBATIONS, Perturbed, perturb
 from assay.genai._phi_leak import phi_leaks, phi_leaks_batch
 from assay.genai._plan import EvalPlan, EvalSettings, FlagCheck, MetricCheck
 from assay.genai._rag import (
@@ -60,11 +61,20 @@ from assay.genai._records import (
     read_records,
     records_from,
 )
+from assay.genai._robustness import (
+    PerturbationSummary,
+    PromptTemplate,
+    RobustnessItem,
+    RobustnessReport,
+    run_robustness,
+)
 from assay.genai._rubrics import Rubric, RubricItem, list_rubrics, load_rubric
 from assay.genai._strata import StrataTable, StratumRow, by_strata
 from assay.genai._structure import json_validity, required_sections
 
 __all__ = [
+    "COUNTERFACTUALS",
+    "PERTURBATIONS",
     "TASKS",
     "AgreementEstimate",
     "Calibration",
@@ -95,7 +105,12 @@ __all__ = [
     "MetricRule",
     "MetricSummary",
     "PairwiseResult",
+    "PerturbationSummary",
+    "Perturbed",
+    "PromptTemplate",
     "Record",
+    "RobustnessItem",
+    "RobustnessReport",
     "Rubric",
     "RubricItem",
     "Score",
@@ -123,6 +138,7 @@ __all__ = [
     "list_rubrics",
     "load_lexicon",
     "load_rubric",
+    "perturb",
     "phi_leaks",
     "phi_leaks_batch",
     "read_records",
@@ -131,6 +147,7 @@ __all__ = [
     "reference_metrics",
     "regression_gate",
     "required_sections",
+    "run_robustness",
     "safety_net",
     "weighted_kappa",
 ]

@@ -24,14 +24,19 @@ undefined (a RAG answer that cites nothing) is None. Everything here is determin
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import time
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
 from assay._version import __version__
+from assay.curation._phi import ner_pipeline
 from assay.data import json_fingerprint
 from assay.errors import InputError
 from assay.genai._consistency import consistency_flags
@@ -63,6 +68,10 @@ from assay.metrics.intervals import proportion_estimate
 
 __all__ = ["evaluate"]
 
+_PER_WORKER = 250
+"""Fewer records per worker process than this are measured in one process."""
+_JOB: tuple[Sequence[Record], EvalPlan] | None = None
+
 logger = logging.getLogger(__name__)
 
 
@@ -75,15 +84,12 @@ def evaluate(records: Sequence[Record], plan: EvalPlan | None = None, *,
         raise InputError(f"{source}: no records to evaluate")
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
-    lexicon = _lexicon(plan)
-    phi = _phi(records, plan)
-    timings = {"phi": time.perf_counter() - clock}
+    items = _measure_all(records, plan)
+    timings = {"measures": time.perf_counter() - clock}
     mark = time.perf_counter()
-    items = [_item(record, plan, lexicon, leaks) for record, leaks in zip(records, phi,
-                                                                          strict=True)]
     if plan.embeddings:
         items = _with_embeddings(records, items, plan)
-    timings["metrics"] = time.perf_counter() - mark
+        timings["embeddings"] = time.perf_counter() - mark
     mark = time.perf_counter()
     settings = plan.settings
     metrics = _metric_summaries(items, plan)
@@ -102,6 +108,41 @@ def evaluate(records: Sequence[Record], plan: EvalPlan | None = None, *,
                                              flags={f.type: f for f in flags}),
         strata=strata, results=results,
         started_at=started_at, timings={k: round(v, 4) for k, v in timings.items()})
+
+
+def _measure_all(records: Sequence[Record], plan: EvalPlan) -> list[ItemResult]:
+    """Every record's metrics and flags, in chunks over worker processes when there are many
+    (the records are independent; results come back in order, identical to one process)."""
+    workers = min(plan.settings.workers or os.cpu_count() or 1, len(records) // _PER_WORKER)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return _measure(records, plan)
+    global _JOB
+    if plan.ner:
+        ner_pipeline()  # loaded once here, shared with the forked workers
+    size = -(-len(records) // (4 * workers))
+    bounds = [(i, min(i + size, len(records))) for i in range(0, len(records), size)]
+    _JOB = (records, plan)  # inherited by the forked workers: nothing is pickled but results
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            parts = list(pool.map(_measure_part, bounds))
+    finally:
+        _JOB = None
+    return [ItemResult.model_validate(item) for part in parts for item in part]
+
+
+def _measure_part(bounds: tuple[int, int]) -> list[dict[str, Any]]:
+    """In a worker: the items of ``records[start:end]`` of the job, as plain data."""
+    assert _JOB is not None
+    records, plan = _JOB
+    start, end = bounds
+    return [item.model_dump() for item in _measure(records[start:end], plan)]
+
+
+def _measure(records: Sequence[Record], plan: EvalPlan) -> list[ItemResult]:
+    lexicon = _lexicon(plan)
+    return [_item(record, plan, lexicon, leaks)
+            for record, leaks in zip(records, _phi(records, plan), strict=True)]
 
 
 def _lexicon(plan: EvalPlan) -> MedicationLexicon:

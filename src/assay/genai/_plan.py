@@ -58,6 +58,8 @@ class EvalSettings(BaseModel):
     n_boot: int = Field(default=2000, ge=100, le=100_000)
     seed: int = Field(default=0, ge=0)
     small_cell: int = Field(default=11, ge=1, description="strata with fewer items are hidden")
+    workers: int | None = Field(
+        default=None, ge=1, description="processes measuring records; default one per core")
 
 
 class MetricCheck(BaseModel):
