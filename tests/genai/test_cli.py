@@ -93,3 +93,39 @@ def test_judge_refuses_a_host_that_is_not_allowed(tmp_path: Path) -> None:
         "genai", "judge", str(_write(tmp_path / "v1.jsonl", baseline)), "--endpoint",
         "https://judge.example.org/v1", "--model", "m", "--rubric", "correctness"])
     assert result.exit_code == 2 and "judge.example.org" in result.output
+
+
+def test_a_judges_scores_and_agreement_join_the_evaluation(tmp_path: Path,
+                                                           chat_server: ChatServer) -> None:
+    records, _ = make_summariser_versions(30, seed=2)
+    human = {r.output: int(r.labels["completeness"]) for r in records}
+
+    def agree_with_the_clinicians(body: dict[str, object]) -> object:
+        messages = body["messages"]
+        assert isinstance(messages, list)
+        prompt = "\n".join(str(m["content"]) for m in messages)
+        score = next(v for text, v in human.items() if text[:80] in prompt)
+        return ChatServer.completion(json.dumps({
+            "completeness": {"score": score, "rationale": "as rated"},
+            "critical_omission": {"score": 0, "rationale": "none"}}))
+
+    chat_server.respond_with(agree_with_the_clinicians)
+    data = _write(tmp_path / "v1.jsonl", records)
+    judged = tmp_path / "judge.json"
+    result = runner.invoke(app, ["genai", "judge", str(data), "--endpoint", chat_server.url,
+                                 "--model", "local-judge", "--rubric", "completeness",
+                                 "--json", str(judged)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "eval.json"
+    result = runner.invoke(app, ["genai", "eval", str(data), "--judged", str(judged),
+                                 "--json", str(out), "--html", str(tmp_path / "eval.html")])
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    calibration = document["judge"]["calibration"]["completeness"]
+    assert calibration["pairs"] == 30 and calibration["kappa"]["value"] == 1.0
+    assert calibration["fit_for_gating"] is True
+    first = document["items"][0]
+    assert first["metrics"]["judge.completeness.completeness"] == records[0].labels[
+        "completeness"]
+    html = (tmp_path / "eval.html").read_text(encoding="utf-8")
+    assert '<section id="judge"' in html and "fit for gating" in html

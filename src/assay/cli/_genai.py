@@ -21,7 +21,7 @@ from assay.cli._errors import exits_2_on_bad_input
 from assay.errors import InputError
 
 if TYPE_CHECKING:
-    from assay.genai import EvalPlan, Evaluation, Record
+    from assay.genai import EvalPlan, Evaluation, JudgeRun, Record
 
 __all__ = ["genai_app"]
 
@@ -64,10 +64,18 @@ def _evaluate(data: Path, plan: EvalPlan) -> tuple[list[Record], Evaluation]:
 def eval_command(data: DataArg, plan_path: PlanOpt = None, json_path: JsonOut = None,
                  html: Annotated[Path | None, typer.Option(
                      "--html", help="Write the HTML report.")] = None,
-                 junit: JunitOut = None) -> None:
+                 junit: JunitOut = None,
+                 judged: Annotated[Path | None, typer.Option(
+                     "--judged", help="The JSON of 'assay genai judge' on the same records: "
+                                      "its scores and agreement join the evaluation.")] = None,
+                 ) -> None:
     """Measure every output with local, deterministic metrics and flags; judge the plan's
     checks."""
-    records, evaluation = _evaluate(data, _plan(plan_path))
+    from assay.genai import evaluate, read_records
+
+    records = read_records(data)
+    evaluation = evaluate(records, _plan(plan_path), source=str(data),
+                          judged=None if judged is None else _judge_run(judged))
     _print_evaluation(data, evaluation)
     if json_path is not None:
         _write(json_path, evaluation.to_json())
@@ -76,6 +84,19 @@ def eval_command(data: DataArg, plan_path: PlanOpt = None, json_path: JsonOut = 
     if junit is not None:
         _write(junit, evaluation.to_junit())
     raise typer.Exit(0 if evaluation.passed else 1)
+
+
+def _judge_run(path: Path) -> JudgeRun:
+    from assay.genai import JudgeRun
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return JudgeRun.model_validate(document["judge"])
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: not the JSON of 'assay genai judge --json' "
+                         f"({str(exc).splitlines()[0]})") from exc
 
 
 def _print_evaluation(data: Path, evaluation: Evaluation) -> None:

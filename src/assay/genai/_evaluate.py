@@ -45,9 +45,11 @@ from assay.genai._evaluation import (
     DataSummary,
     Evaluation,
     FlagSummary,
+    JudgeSection,
     MetricSummary,
     Summary,
 )
+from assay.genai._judge import JudgeRun, calibrate_item
 from assay.genai._lexical import reference_metrics
 from assay.genai._lexicon import MedicationLexicon, default_lexicon, lexicon_from_lines
 from assay.genai._patient import length as length_words
@@ -76,9 +78,15 @@ logger = logging.getLogger(__name__)
 
 
 def evaluate(records: Sequence[Record], plan: EvalPlan | None = None, *,
-             source: str = "records") -> Evaluation:
+             source: str = "records", judged: JudgeRun | None = None,
+             min_kappa: float = 0.6) -> Evaluation:
     """Measure every record and summarise: the :class:`Evaluation` of ``records`` under
-    ``plan`` (the defaults when None). ``source`` names the records in the result."""
+    ``plan`` (the defaults when None). ``source`` names the records in the result.
+
+    With ``judged``, an LLM judge's run on the same records, each record also gets the judge's
+    scores (metrics ``judge.<rubric>.<item>``, ``judge_unscored`` flags) and the evaluation
+    the judge's agreement with the records' human labels, item by item (fit to gate when the
+    lower bound of weighted kappa reaches ``min_kappa``)."""
     plan = plan or EvalPlan()
     if not records:
         raise InputError(f"{source}: no records to evaluate")
@@ -90,6 +98,9 @@ def evaluate(records: Sequence[Record], plan: EvalPlan | None = None, *,
     if plan.embeddings:
         items = _with_embeddings(records, items, plan)
         timings["embeddings"] = time.perf_counter() - mark
+    judge = None
+    if judged is not None:
+        items, judge = _with_judge(records, items, judged, plan, min_kappa)
     mark = time.perf_counter()
     settings = plan.settings
     metrics = _metric_summaries(items, plan)
@@ -106,7 +117,7 @@ def evaluate(records: Sequence[Record], plan: EvalPlan | None = None, *,
         data=_summarise(records, source), seed=settings.seed, level=settings.level,
         items=tuple(items), summary=Summary(metrics={m.name: m for m in metrics},
                                              flags={f.type: f for f in flags}),
-        strata=strata, results=results,
+        strata=strata, results=results, judge=judge,
         started_at=started_at, timings={k: round(v, 4) for k, v in timings.items()})
 
 
@@ -193,6 +204,25 @@ def _item(record: Record, plan: EvalPlan, lexicon: MedicationLexicon,
     flags.sort(key=lambda f: (f.span.start if f.span is not None else -1, f.type))
     return ItemResult(id=record.id, task=record.task, metrics=values, flags=tuple(flags),
                       metadata=record.metadata)
+
+
+def _with_judge(records: Sequence[Record], items: list[ItemResult], judged: JudgeRun,
+                plan: EvalPlan, min_kappa: float) -> tuple[list[ItemResult], JudgeSection]:
+    by_id = {item.id: item for item in judged.item_results()}
+    missing = [r.id for r in records if r.id not in by_id]
+    if missing:
+        raise InputError(f"the judge's run has no score for {len(missing)} record(s) "
+                         f"({', '.join(missing[:5])}); judge the same records")
+    merged = [item.model_copy(update={
+        "metrics": {**item.metrics, **by_id[item.id].metrics},
+        "flags": (*item.flags, *by_id[item.id].flags)}) for item in items]
+    rubric_items = dict.fromkeys(s.item_id for s in judged.scores)
+    calibration = {item: calibrate_item(judged, records, item, min_kappa=min_kappa,
+                                        level=plan.settings.level, seed=plan.settings.seed)
+                   for item in rubric_items if any(item in r.labels for r in records)}
+    return merged, JudgeSection(rubric=judged.rubric, rubric_version=judged.rubric_version,
+                                model=judged.model, samples=judged.samples,
+                                summary=judged.summary, calibration=calibration)
 
 
 def _one_flag_per_identifier(flags: list[Flag]) -> list[Flag]:

@@ -19,13 +19,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assay._frozen import FROZEN
+from assay.genai._agreement import Calibration
+from assay.genai._judge import JudgeSummary
 from assay.genai._plan import EvalPlan
 from assay.genai._records import ItemResult, Record, Task
 from assay.genai._strata import StrataTable
 from assay.metrics import Estimate, IntervalMethod
 
-__all__ = ["CheckResult", "DataSummary", "Evaluation", "FlagSummary", "MetricSummary",
-           "Summary"]
+__all__ = ["CheckResult", "DataSummary", "Evaluation", "FlagSummary", "JudgeSection",
+           "MetricSummary", "Summary"]
 
 Status = Literal["pass", "warn", "fail", "error"]
 STATUS_ORDER: tuple[Status, ...] = ("fail", "error", "warn", "pass")
@@ -118,6 +120,21 @@ class CheckResult(BaseModel):
     count: int | None = None
 
 
+class JudgeSection(BaseModel):
+    """An LLM judge's run joined to the evaluation: who judged, what it cost, what failed, and
+    its agreement with human labels by rubric item (the judge is fit to gate only where the
+    calibration says so)."""
+
+    model_config = _FROZEN
+
+    rubric: str
+    rubric_version: str
+    model: str
+    samples: int
+    summary: JudgeSummary
+    calibration: Annotated[Mapping[str, Calibration], *FROZEN] = Field(default_factory=dict)
+
+
 class DataSummary(BaseModel):
     """The records evaluated, without their text."""
 
@@ -145,6 +162,7 @@ class Evaluation(BaseModel):
     summary: Summary
     strata: tuple[StrataTable, ...] = ()
     results: tuple[CheckResult, ...] = ()
+    judge: JudgeSection | None = None
     started_at: datetime | None = None
     timings: Annotated[Mapping[str, float], *FROZEN] = Field(default_factory=dict)
 

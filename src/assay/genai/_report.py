@@ -18,7 +18,7 @@ from assay.reports._html import Status, _status, template_environment
 from assay.reports._words import join_words
 
 if TYPE_CHECKING:
-    from assay.genai._evaluation import Evaluation, FlagSummary, MetricSummary
+    from assay.genai._evaluation import Evaluation, FlagSummary, JudgeSection, MetricSummary
     from assay.genai._records import Flag, ItemResult, Record
     from assay.genai._strata import StrataTable, StratumRow
 
@@ -89,6 +89,14 @@ class FlaggedItem:
 
 
 @dataclass(frozen=True)
+class JudgeView:
+    """The judge's section: what was asked, what came back, agreement with humans."""
+
+    sentences: list[str]
+    agreement: list[tuple[str, str, str, str, str]]
+
+
+@dataclass(frozen=True)
 class View:
     """Everything the template lays out."""
 
@@ -104,6 +112,7 @@ class View:
     flagged: list[FlaggedItem]
     flagged_note: str
     strata: list[tuple[str, list[str], list[list[str]]]]
+    judge: JudgeView | None
     css: Any
 
 
@@ -151,7 +160,8 @@ def build_view(evaluation: Evaluation, records: Sequence[Record] | None = None, 
         flagged_note="" if len(flagged) <= _MAX_SHOWN else (
             f"The {_MAX_SHOWN} outputs with the most flags are shown; the JSON holds all "
             f"{len(flagged):,}."),
-        strata=[_strata_table(t, _STRATA_METRICS) for t in evaluation.strata], css=css)
+        strata=[_strata_table(t, _STRATA_METRICS) for t in evaluation.strata],
+        judge=None if evaluation.judge is None else _judge_view(evaluation.judge), css=css)
 
 
 def _intro(evaluation: Evaluation, n_flagged: int) -> list[str]:
@@ -183,8 +193,37 @@ def _flag_row(flag: FlagSummary) -> tuple[str, str, str, str, str]:
 
 def _metric_row(metric: MetricSummary) -> tuple[str, str, str, str, str]:
     undefined = f"{metric.n_undefined:,}" if metric.n_undefined else ""
-    return (metric.name, METRIC_WORDS.get(metric.name, ""), metric.text(), f"{metric.n:,}",
-            metric.reason or undefined)
+    words = METRIC_WORDS.get(metric.name, "")
+    if metric.name.startswith("judge."):
+        _, rubric, item = metric.name.split(".", 2)
+        words = f"the LLM judge's score of '{item}' ({rubric} rubric)"
+    return (metric.name, words, metric.text(), f"{metric.n:,}", metric.reason or undefined)
+
+
+def _judge_view(judge: JudgeSection) -> JudgeView:
+    s = judge.summary
+    unscored = "" if not s.unscored else " (" + ", ".join(
+        f"{reason} {n:,}" for reason, n in s.unscored_by_reason.items()) + ")"
+    cost = "" if s.cost is None else f", cost {s.cost:.2f}"
+    sentences = [
+        f"The model {judge.model} judged the outputs on the '{judge.rubric}' rubric "
+        f"(version {judge.rubric_version}), {judge.samples} sample(s) each: {s.scored:,} item "
+        f"scores, {s.unscored:,} unscored{unscored}. An unscored item is never counted as a "
+        f"pass.",
+        f"{s.requests:,} requests, {s.cache_hits:,} answers from the cache, "
+        f"{s.prompt_tokens + s.completion_tokens:,} tokens{cost}.",
+    ]
+    if not judge.calibration:
+        sentences.append("No record carries a human rating of these items, so the judge's "
+                         "agreement with clinicians is unknown: do not gate on its scores.")
+    rows = []
+    for item, c in judge.calibration.items():
+        kappa = "—" if c.kappa is None else (
+            f"{c.kappa.value:.2f}" + ("" if c.kappa.ci_low is None or c.kappa.ci_high is None
+                                      else f" ({c.kappa.ci_low:.2f}–{c.kappa.ci_high:.2f})"))
+        rows.append((item, kappa, f"{c.pairs:,}",
+                     "fit for gating" if c.fit_for_gating else "not fit for gating", c.verdict))
+    return JudgeView(sentences=sentences, agreement=rows)
 
 
 def _flagged(item: ItemResult, output: str | None) -> FlaggedItem:
