@@ -16,6 +16,7 @@ from assay._demo_genai import compare_summarisers
 from assay._demo_governance import PRODUCT, VERSION, walk_governance
 from assay._demo_monitoring import replay_year
 from assay.checks import Plan, Run, validate
+from assay.curation import build_cohort
 from assay.datasets import make_inpatient_cohort
 from assay.errors import MissingExtraError
 from assay.robustness import as_model
@@ -60,16 +61,20 @@ def run_demo(out: str | Path, *, n_encounters: int = 20_000, seed: int = 7) -> D
     validation["challenger_risk"] = challenger.predict_proba(validation[features])[:, 1]
     keep = ["encounter_id", "patient_id", "admitted_at", "discharged_at", "readmit_30d", "risk",
             "challenger_risk", *features, "sex", "race_ethnicity", "language"]
-    data_path = out / "validation.parquet"
-    validation[keep].to_parquet(data_path, index=False)
+    extract_path = out / "extract.parquet"
+    validation[keep].to_parquet(extract_path, index=False)
     model_path = out / "model.joblib"
     _save(current, model_path)
 
     plan = Plan.load(example_plan_path())
-    run = validate(plan, data_path, model=as_model(current, name=model_path.name))
+    run = validate(plan, extract_path, model=as_model(current, name=model_path.name))
+    # the rows the run measured, for the tour's commands and the monitor's reference
+    assert plan.cohort is not None
+    data_path = out / "validation.parquet"
+    build_cohort(validation[keep], plan.cohort).frame.to_parquet(data_path, index=False)
     quality = sum(r.kind == "quality" for r in run.results)
     written = {"json": out / "run.json", "html": out / "report.html", "junit": out / "junit.xml",
-               "model": model_path}
+               "model": model_path, "extract": extract_path, "validation": data_path}
     run.to_json(written["json"])
     run.to_html(written["html"])
     run.to_junit(written["junit"])
@@ -90,7 +95,8 @@ def run_demo(out: str | Path, *, n_encounters: int = 20_000, seed: int = 7) -> D
         f"({run.data.n_events:,} readmissions).",
         f"Validated with the plan '{plan.name}': {quality} data checks on the cohort, then "
         f"{len(plan.checks)} checks of the model.",
-        f"Validation data: {data_path}; the current model: {model_path}",
+        f"The extract: {extract_path}; the cohort validated: {data_path}; the current "
+        f"model: {model_path}",
         *governance.story,
         *monitoring.story,
         *genai.story,
