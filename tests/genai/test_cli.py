@@ -53,7 +53,7 @@ def test_eval_exits_2_naming_the_line_of_a_bad_record(tmp_path: Path) -> None:
 
 
 def test_compare_fails_the_candidate_that_adds_unsupported_doses(tmp_path: Path) -> None:
-    baseline, candidate = make_summariser_versions(200, seed=0)
+    baseline, candidate = make_summariser_versions(300, seed=7)
     (tmp_path / "plan.yaml").write_text(
         "name: gate\ngate:\n  metrics: {rougeL: {margin: 0.01}}\n", encoding="utf-8")
     result = runner.invoke(app, [

@@ -25,6 +25,7 @@ def test_public_names_are_pinned() -> None:
         "delong_auroc_ci",
         "delong_test",
         "paired_bootstrap",
+        "proportion_estimate",
         "wilson_interval",
     ]
 

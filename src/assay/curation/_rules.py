@@ -21,7 +21,16 @@ from typing import Annotated, Any, Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 
 from assay._frozen import FROZEN
 from assay._yaml import describe_validation_error
@@ -116,6 +125,11 @@ class _Rule(BaseModel):
     model_config = _SPEC
     severity: Literal["warn", "fail"] = "fail"
     """The status of the finding when the rule does not hold."""
+
+    @model_serializer(mode="wrap")
+    def _keep_the_rule_name(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The ``rule`` tag is dumped even when defaults are left out: it says which rule."""
+        return {"rule": getattr(self, "rule"), **handler(self)}  # noqa: B009 (each subclass)
 
 
 class NotNullRule(_Rule):
