@@ -39,6 +39,9 @@ from assay.genai._judge import JudgeRun, JudgeScore, JudgeSummary, calibrate_ite
 from assay.genai._judge_pairwise import PairwiseResult, compare_pairwise
 from assay.genai._lexical import reference_metrics
 from assay.genai._lexicon import MedicationLexicon, default_lexicon, load_lexicon
+from assay.genai._monitor import monitor_outputs
+from assay.genai._monitor_signals import REFUSAL_PHRASES, refusal_flags
+from assay.genai._monitor_spec import GenAIMonitor
 from assay.genai._patient import length, readability, safety_net
 from assay.genai._perturb import COUNTERFACTUALS, PERTURBATIONS, Perturbed, perturb
 from assay.genai._phi_leak import phi_leaks, phi_leaks_batch
@@ -75,6 +78,7 @@ from assay.genai._structure import json_validity, required_sections
 __all__ = [
     "COUNTERFACTUALS",
     "PERTURBATIONS",
+    "REFUSAL_PHRASES",
     "TASKS",
     "AgreementEstimate",
     "Calibration",
@@ -95,6 +99,7 @@ __all__ = [
     "GateCheck",
     "GateResult",
     "GateSpec",
+    "GenAIMonitor",
     "ItemResult",
     "JudgeRun",
     "JudgeScore",
@@ -138,6 +143,7 @@ __all__ = [
     "list_rubrics",
     "load_lexicon",
     "load_rubric",
+    "monitor_outputs",
     "perturb",
     "phi_leaks",
     "phi_leaks_batch",
@@ -145,6 +151,7 @@ __all__ = [
     "readability",
     "records_from",
     "reference_metrics",
+    "refusal_flags",
     "regression_gate",
     "required_sections",
     "run_robustness",

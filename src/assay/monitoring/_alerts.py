@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assay.monitoring._evaluate import Reference, WindowResult
+from assay.monitoring._evaluate import Baseline, WindowResult
 from assay.monitoring._records import MonitorRecords
 from assay.monitoring._rules import clear_for, judge, signal
 from assay.monitoring._spec import SEVERITY_ORDER, AlertRule, MonitorSpec
@@ -34,7 +34,7 @@ _RANK = {"green": 0, "amber": 1, "red": 2}
 
 
 def apply_rules(records: MonitorRecords, session: Session, monitor_id: uuid.UUID,
-                spec: MonitorSpec, reference: Reference, history: list[WindowResult],
+                spec: MonitorSpec, reference: Baseline, history: list[WindowResult],
                 *, actor: str) -> str:
     """Judge every rule on the last window of ``history``; returns its status colour."""
     window = history[-1]

@@ -8,11 +8,11 @@ as-of when the data records it); a prediction is *mature* when its outcome windo
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from assay.data._fingerprint import frame_fingerprint, json_fingerprint
 from assay.drift import DriftRecord, compare_features
@@ -26,6 +26,7 @@ from assay.monitoring._windows import Window, parse_duration
 from assay.subgroups import SubgroupTable, metric_by_group
 
 __all__ = [
+    "Baseline",
     "Reference",
     "WindowResult",
     "evaluate_window",
@@ -67,6 +68,9 @@ class WindowResult(BaseModel):
     """The same signals on the reference (validation) data, for comparison."""
     estimation_assumption: str | None = None
     """What the label-free ``estimated_*`` signals assume, checked on the reference."""
+    signal_notes: dict[str, str] = Field(default_factory=dict)
+    """How a signal was measured where its name does not say (for a generative application's
+    outputs, what the ``input_drift_auroc`` classifier saw)."""
     data_fingerprint: str
     """Hash of the window's rows, the labels known as of ``as_of`` and the spec's measuring and
     alerting parts (not its name, source or notifiers)."""
@@ -80,6 +84,23 @@ class WindowResult(BaseModel):
     def drifted_features(self) -> list[str]:
         """Features with a drifted record."""
         return list(dict.fromkeys(r.feature for r in self.drift if r.drifted))
+
+
+class Baseline(Protocol):
+    """What a monitor's windows are measured against, prepared once per run: the reference's
+    own ``signals`` (for rules ``relative_to: reference`` and sequential rules), how a window's
+    rows are hashed (an unchanged window is not measured again) and how they are measured.
+    :class:`Reference` for predictions; ``assay.genai`` has one for a generative application's
+    outputs."""
+
+    signals: dict[str, Estimate]
+
+    def window_fingerprint(self, rows: pd.DataFrame, as_of: datetime) -> str:
+        """The hash of a window's rows as known ``as_of`` and of what decides its results."""
+
+    def evaluate_window(self, rows: pd.DataFrame, window: Window,
+                        as_of: datetime) -> WindowResult:
+        """Measure a window's rows as of ``as_of``."""
 
 
 class Reference:
@@ -108,6 +129,15 @@ class Reference:
         if spec.estimate_performance and spec.threshold is not None:
             self.cbpe = fit_cbpe(y, score, threshold=spec.threshold, seed=spec.seed)
         self.fingerprint = frame_fingerprint(frame)
+
+    def window_fingerprint(self, rows: pd.DataFrame, as_of: datetime) -> str:
+        """The hash of a window's predictions with the labels known ``as_of``."""
+        return window_fingerprint(rows, known_labels(self.spec, rows, as_of), self.spec)
+
+    def evaluate_window(self, rows: pd.DataFrame, window: Window,
+                        as_of: datetime) -> WindowResult:
+        """:func:`evaluate_window` against this reference."""
+        return evaluate_window(self.spec, self, rows, window, as_of)
 
 
 def prepare_reference(spec: MonitorSpec, frame: pd.DataFrame, source: str) -> Reference:
@@ -249,7 +279,7 @@ def window_fingerprint(rows: pd.DataFrame, known: np.ndarray[Any, Any],
     masked[spec.roles.target] = masked[spec.roles.target].where(known)
     if spec.label_time is not None:
         masked = masked.drop(columns=[spec.label_time])
-    decisive = spec.model_dump(mode="json", exclude={"name", "notifiers", "notify", "source"})
+    decisive = spec.content(exclude={"name", "notifiers", "notify", "source"})
     return json_fingerprint([frame_fingerprint(masked.reset_index(drop=True)), decisive])
 
 

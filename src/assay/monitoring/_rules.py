@@ -13,7 +13,7 @@ from typing import Any
 
 from assay.drift import get_drift_method
 from assay.metrics import Estimate
-from assay.monitoring._evaluate import Reference, WindowResult
+from assay.monitoring._evaluate import Baseline, WindowResult
 from assay.monitoring._sequential import detect
 from assay.monitoring._spec import AlertRule, MonitorSpec
 from assay.monitoring._windows import parse_duration
@@ -39,7 +39,7 @@ def standard_error(value: Estimate) -> float | None:
     return (value.ci_high - value.ci_low) / (2 * _Z95)
 
 
-def judge(rule: AlertRule, spec: MonitorSpec, reference: Reference,
+def judge(rule: AlertRule, spec: MonitorSpec, reference: Baseline,
           history: list[WindowResult]) -> Finding:
     """Judge ``rule`` on the last window of ``history`` (oldest first), hysteresis included.
 
@@ -59,13 +59,13 @@ def judge(rule: AlertRule, spec: MonitorSpec, reference: Reference,
     return Finding(True, last.title, {**last.details, "consecutive": needed})
 
 
-def signal(rule: AlertRule, spec: MonitorSpec, reference: Reference,
+def signal(rule: AlertRule, spec: MonitorSpec, reference: Baseline,
            history: list[WindowResult]) -> Finding:
     """The rule's signal in the last window of ``history`` alone (no hysteresis)."""
     return _judge_one(rule, spec, reference, history)
 
 
-def clear_for(rule: AlertRule, spec: MonitorSpec, reference: Reference,
+def clear_for(rule: AlertRule, spec: MonitorSpec, reference: Baseline,
               history: list[WindowResult]) -> bool:
     """Whether the signal has been clear (judged, not holding) in the last
     ``rule.resolve_after`` windows of ``history``; sequential alarms are never cleared."""
@@ -75,7 +75,7 @@ def clear_for(rule: AlertRule, spec: MonitorSpec, reference: Reference,
                for back in range(rule.resolve_after))
 
 
-def _judge_one(rule: AlertRule, spec: MonitorSpec, reference: Reference,
+def _judge_one(rule: AlertRule, spec: MonitorSpec, reference: Baseline,
                history: list[WindowResult]) -> Finding:
     window = history[-1]
     if rule.kind == "metric":
@@ -93,7 +93,7 @@ def _judge_one(rule: AlertRule, spec: MonitorSpec, reference: Reference,
     return _labels_overdue(rule, spec, window)
 
 
-def _metric(rule: AlertRule, reference: Reference, window: WindowResult) -> Finding:
+def _metric(rule: AlertRule, reference: Baseline, window: WindowResult) -> Finding:
     assert rule.metric is not None and rule.when is not None
     value = window.signals.get(rule.metric)
     if value is None:
@@ -150,7 +150,7 @@ def _drift(rule: AlertRule, window: WindowResult) -> Finding:
                     "features": {r.feature: r.statistic for r in moved}})
 
 
-def _sequential(rule: AlertRule, reference: Reference,
+def _sequential(rule: AlertRule, reference: Baseline,
                 history: list[WindowResult]) -> Finding:
     assert rule.sequential is not None
     metric = rule.sequential.metric

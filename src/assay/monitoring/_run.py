@@ -25,14 +25,7 @@ import pandas as pd
 
 from assay.errors import InputError
 from assay.monitoring._alerts import apply_rules, enqueue_notifications, time_transitions
-from assay.monitoring._evaluate import (
-    Reference,
-    WindowResult,
-    evaluate_window,
-    known_labels,
-    prepare_reference,
-    window_fingerprint,
-)
+from assay.monitoring._evaluate import Baseline, WindowResult, prepare_reference
 from assay.monitoring._notifier_config import FileConfig, build_notifier
 from assay.monitoring._notifiers import Message, deliver
 from assay.monitoring._records import Alert, MonitorRecords
@@ -95,18 +88,15 @@ def run_monitor(spec: MonitorSpec, store: Store, *, as_of: datetime | date | str
     version_id = (store.version(spec.product, spec.version).id
                   if spec.product is not None and spec.version is not None else None)
     monitor_id = records.register(spec, version_id=version_id, actor=actor)
-    assert spec.roles.time is not None
+    time_column = spec.time_column
     if data is None:
-        rows, described = read_rows(spec.source, base, time=spec.roles.time, until=moment)
+        rows, described = read_rows(spec.source, base, time=time_column, until=moment)
     else:
         described = "the given data"
-        rows = rows_before(data, described, time=spec.roles.time, until=moment)
-    _check_columns(spec, rows, described)
-    ref_frame, ref_name = ((reference, "the given reference") if reference is not None
-                           else read_source(spec.reference, base))
-    prepared = prepare_reference(spec, ref_frame, ref_name)
+        rows = rows_before(data, described, time=time_column, until=moment)
+    prepared = _baseline(spec, rows, described, reference, base)
     first = (as_utc(start) if start is not None else spec.start) or (
-        rows[spec.roles.time].min().date() if len(rows) else None)
+        rows[time_column].min().date() if len(rows) else None)
     if first is None:
         raise InputError(f"{described}: no rows before {moment.date()} and no 'start' in the "
                          "monitor: nothing to place in windows")
@@ -122,12 +112,26 @@ def run_monitor(spec: MonitorSpec, store: Store, *, as_of: datetime | date | str
                       records.alerts(monitor=spec.name), sent, failed)
 
 
+def _baseline(spec: MonitorSpec, rows: pd.DataFrame, described: str,
+              reference: pd.DataFrame | None, base: Path | None) -> Baseline:
+    """What the windows are measured against, the rows' columns checked first."""
+    if spec.genai is None:
+        _check_columns(spec, rows, described)
+    ref_frame, ref_name = ((reference, "the given reference") if reference is not None
+                           else read_source(spec.reference, base))
+    if spec.genai is None:
+        return prepare_reference(spec, ref_frame, ref_name)
+    # imported here: the genai package reads monitoring's types when it measures
+    from assay.genai._monitor import prepare_outputs_reference
+
+    return prepare_outputs_reference(spec, ref_frame, ref_name, rows=rows, described=described)
+
+
 def _process(records: MonitorRecords, monitor_id: uuid.UUID, spec: MonitorSpec,
-             reference: Reference, rows: pd.DataFrame, windows: list[Window], as_of: datetime,
+             reference: Baseline, rows: pd.DataFrame, windows: list[Window], as_of: datetime,
              *, actor: str, on_window: Callable[[WindowResult], None] | None
              ) -> tuple[list[WindowResult], int]:
-    assert spec.roles.time is not None
-    times = rows[spec.roles.time].dt.tz_convert(None).to_numpy()
+    times = rows[spec.time_column].dt.tz_convert(None).to_numpy()
     stored = {(s.result.window_start, s.result.window_end): s.result
               for s in records.windows(spec.name)}
     history: list[WindowResult] = [r for r in stored.values()
@@ -139,15 +143,14 @@ def _process(records: MonitorRecords, monitor_id: uuid.UUID, spec: MonitorSpec,
                                          np.datetime64(window.end.replace(tzinfo=None))])
         part = rows.iloc[lo:hi]
         previous = stored.get((window.start, window.end))
-        known = known_labels(spec, part, as_of)
         if previous is not None and (previous.as_of > as_of or previous.data_fingerprint
-                                     == window_fingerprint(part, known, spec)):
+                                     == reference.window_fingerprint(part, as_of)):
             # unchanged, or already known better by a run as of a later date: a run as of an
             # earlier date never replaces it (read the past with windows(as_of=...))
             history.append(previous)
             unchanged += 1
             continue
-        result = evaluate_window(spec, reference, part, window, as_of)
+        result = reference.evaluate_window(part, window, as_of)
         history.append(result)
         with records.transaction() as session:
             status = apply_rules(records, session, monitor_id, spec, reference, history,

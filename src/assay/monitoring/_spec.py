@@ -16,6 +16,11 @@ reference and a window strategy, read from YAML with errors naming the line and 
     alerts:
       - {name: auroc-drop, metric: auroc, relative_to: reference, when: "value <= -0.05"}
       - {name: feature-drift, drift: {method: psi}, for_windows: 2}
+
+A monitor of a generative application's outputs has a ``genai:`` section instead of ``roles``
+(see :mod:`assay.genai._monitor_spec`): each window's outputs are measured under an evaluation
+plan and its signals (``flag_rate.phi_leak``, ``refusal_rate``, ``input_drift_auroc``...) go
+through the same alert rules.
 """
 
 from __future__ import annotations
@@ -33,11 +38,12 @@ from pydantic import (
     model_validator,
 )
 
-from assay.checks._conditions import ConditionText
 from assay._yaml import describe_validation_error, load_yaml_mapping, read_yaml_file
+from assay.checks._conditions import ConditionText
 from assay.data import Roles
 from assay.data._fingerprint import json_fingerprint
-from assay.errors import PlanError
+from assay.errors import InputError, PlanError
+from assay.genai._monitor_spec import GenAIMonitor, inline_plan
 from assay.monitoring._notifier_config import NotifierConfig
 from assay.monitoring._windows import parse_duration, parse_windows
 
@@ -54,6 +60,9 @@ __all__ = [
 
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_ORDER: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+_PREDICTION_ONLY = frozenset({"label_time", "outcome_window", "threshold", "metrics",
+                              "drift_features", "subgroup_metrics", "min_labelled", "small_cell",
+                              "estimate_performance"})
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -216,7 +225,8 @@ class MonitorSpec(BaseModel):
     version: str | None = None
     source: SourceSpec
     reference: SourceSpec
-    roles: Roles
+    prediction_roles: Roles | None = Field(default=None, alias="roles")
+    """The columns of a monitor of predictions (read as ``roles``; see :attr:`roles`)."""
     label_time: str | None = None
     outcome_window: str = "30d"
     windows: str = "weekly"
@@ -239,6 +249,8 @@ class MonitorSpec(BaseModel):
     notifiers: tuple[NotifierConfig, ...] = ()
     notify: NotifySettings = NotifySettings()
     seed: int = 0
+    genai: GenAIMonitor | None = None
+    """A monitor of a generative application's outputs instead of predictions."""
 
     @field_validator("windows")
     @classmethod
@@ -254,21 +266,63 @@ class MonitorSpec(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> MonitorSpec:
+        if self.genai is not None:
+            return self._consistent_outputs()
+        if self.prediction_roles is None:
+            raise ValueError("'roles' is required: the target, score and time columns (a "
+                             "monitor of a generative application has a 'genai:' section)")
         if self.roles.time is None:
             raise ValueError("roles.time is required: the column that places a prediction "
                              "in a window")
         if not self.roles.score:
             raise ValueError("roles.score is required: the monitored risk score")
+        self._consistent_common()
+        needs_threshold = {"sensitivity", "specificity", "ppv", "npv", "flag_rate"}
+        if self.threshold is None and needs_threshold & set(self.metrics):
+            raise ValueError("threshold metrics in 'metrics' need 'threshold'")
+        return self
+
+    def _consistent_common(self) -> None:
         if (self.product is None) != (self.version is None):
             raise ValueError("'product' and 'version' go together")
         names = [r.name for r in self.alerts]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(f"alert rule names repeat: {', '.join(repeated)}")
-        needs_threshold = {"sensitivity", "specificity", "ppv", "npv", "flag_rate"}
-        if self.threshold is None and needs_threshold & set(self.metrics):
-            raise ValueError("threshold metrics in 'metrics' need 'threshold'")
+
+    def _consistent_outputs(self) -> MonitorSpec:
+        if self.prediction_roles is not None:
+            raise ValueError("a monitor with a 'genai:' section has no 'roles': its time "
+                             "column is genai.time (default 'timestamp')")
+        fields = type(self).model_fields
+        unused = sorted(name for name in _PREDICTION_ONLY if getattr(self, name)
+                        != fields[name].get_default(call_default_factory=True))
+        if unused:
+            raise ValueError(f"{', '.join(unused)} apply to monitors of predictions, not to "
+                             "a 'genai:' monitor")
+        for rule in self.alerts:
+            if rule.kind in ("drift", "labels_overdue"):
+                raise ValueError(f"alert rule {rule.name!r}: a 'genai:' monitor has no "
+                                 f"{rule.kind} rules; watch the inputs with metric: "
+                                 "input_drift_auroc")
+        self._consistent_common()
         return self
+
+    @property
+    def roles(self) -> Roles:
+        """The columns' roles of a monitor of predictions."""
+        if self.prediction_roles is None:
+            raise InputError(f"monitor {self.name!r} watches a generative application's "
+                             "outputs: it has no roles")
+        return self.prediction_roles
+
+    @property
+    def time_column(self) -> str:
+        """The column that places a row in a window."""
+        if self.genai is not None:
+            return self.genai.time
+        assert self.roles.time is not None
+        return self.roles.time
 
     @property
     def score(self) -> str:
@@ -283,26 +337,38 @@ class MonitorSpec(BaseModel):
     @property
     def fingerprint(self) -> str:
         """A stable hash of the spec's content."""
-        return json_fingerprint(self.model_dump(mode="json", by_alias=True))
+        return json_fingerprint(self.content(exclude=set()))
+
+    def content(self, *, exclude: set[str]) -> dict[str, Any]:
+        """The spec as JSON-ready data, without the fields in ``exclude`` (an absent ``genai``
+        section is left out, so a monitor of predictions hashes as it always has)."""
+        left_out = exclude | ({"genai"} if self.genai is None else set())
+        return self.model_dump(mode="json", by_alias=True, exclude=left_out)
 
     @classmethod
     def load(cls, path: str | Path) -> MonitorSpec:
         """Read a monitor from a YAML file; errors name the file, line and field."""
         path = Path(path)
-        return cls.from_yaml(read_yaml_file(path, "monitor"), source=str(path))
+        return cls.from_yaml(read_yaml_file(path, "monitor"), source=str(path),
+                             base=path.parent)
 
     @classmethod
-    def from_yaml(cls, text: str, *, source: str = "<monitor>") -> MonitorSpec:
-        """Read a monitor from YAML text; ``source`` names it in error messages."""
+    def from_yaml(cls, text: str, *, source: str = "<monitor>",
+                  base: Path | None = None) -> MonitorSpec:
+        """Read a monitor from YAML text; ``source`` names it in error messages, ``base`` is
+        the folder a ``genai.plan`` file path is read from."""
         document, lines = load_yaml_mapping(
             text, source, "a monitor is a YAML mapping with 'monitor:', 'source:', "
-            "'reference:' and 'roles:'")
-        return cls.from_dict(document, source=source, lines=lines)
+            "'reference:' and 'roles:' (or 'genai:')")
+        return cls.from_dict(document, source=source, lines=lines, base=base)
 
     @classmethod
     def from_dict(cls, document: dict[str, Any], *, source: str = "<monitor>",
-                  lines: dict[tuple[Any, ...], int] | None = None) -> MonitorSpec:
-        """Validate a monitor given as a mapping; errors name the field."""
+                  lines: dict[tuple[Any, ...], int] | None = None,
+                  base: Path | None = None) -> MonitorSpec:
+        """Validate a monitor given as a mapping; errors name the field. A ``genai.plan``
+        given as a path is read (relative to ``base``) and kept inline."""
+        document = inline_plan(document, base)
         try:
             return cls.model_validate(document)
         except ValidationError as exc:
