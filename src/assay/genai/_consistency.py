@@ -12,7 +12,11 @@ plain sentence:
 * ``laterality_conflict``: a body part given another side (:func:`laterality_conflicts`).
 
 :func:`consistency_flags` runs all four. The checks read words, not meaning: a paraphrase that
-changes a word the checks key on can be missed, and they say nothing about omissions.
+changes a word the checks key on can be missed, and they say nothing about omissions. Their word
+lists (medications, body parts, synonyms of findings, short names of tests) are plain text in
+``lexicons/`` (:mod:`assay.genai._lexicon`); numbers are read in
+:mod:`assay.genai._consistency_quantities` and negation in
+:mod:`assay.genai._consistency_context`.
 """
 
 from __future__ import annotations
@@ -93,7 +97,7 @@ def consistency_flags(record: Record, *, lexicon: MedicationLexicon | None = Non
     """
     grounding_of(record)
     found = [
-        *unsupported_numbers(record),
+        *unsupported_numbers(record, lexicon=lexicon),
         *unsupported_medications(record, lexicon=lexicon),
         *negation_conflicts(record),
         *laterality_conflicts(record),

@@ -9,11 +9,16 @@ singular or plural, with synonyms made one (``leg`` is ``lower extremity``) and 
 (``lung``, ``lower limb``). The single letters ``L`` and ``R`` count only in capitals. A side
 with no listed part is kept with the words it qualifies (``right heart failure``).
 
-Each sided mention of the output is compared with the source's mentions of, in turn: the same
-part followed by the same word (``knee effusion``), the same part, the same region (``calf``
-and ``lower leg``), or, for a side with no listed part, the same words. A conflict is flagged
-when the source gives a side and never the output's. ``bilateral`` is its own side: an output's
-``left knee effusion`` against a source's ``bilateral knee effusions`` is flagged.
+A side carries over to limbs joined to its part (``left-sided weakness of the arm and leg``,
+``right ankle and knee``) unless they have their own.
+
+Each sided mention of the output is compared with the source's mentions of the same part, else
+of the same region (``calf`` and ``lower leg``), those followed by the same word first (``knee
+effusion``, ``shin erythema`` and ``leg erythema``); a side with no listed part is compared with
+mentions of the same words; a side given to a whole
+body side (``left hemiparesis``) also counts for the limbs. A conflict is flagged when the
+source gives a side and never the output's. ``bilateral`` is its own side: an output's ``left
+knee effusion`` against a source's ``bilateral knee effusions`` is flagged.
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from assay.genai._consistency_context import stem
 from assay.genai._consistency_text import (
     Words,
+    american,
     grounding_of,
     make_flag,
     quoted,
@@ -66,8 +73,16 @@ _BETWEEN_PART_AND_SIDE = frozenset({",", "(", "on", "the", "to", "of", "at", "ov
 _NOT_FINDING_WORDS = _NOT_MODIFIERS | frozenset(
     "sided side sides away now then this that it there here as well".split())
 _JOINING = frozenset({"of", "in", "and", "or", "&"})
-_LIMBS = frozenset({"upper limb", "lower limb"})
-# a side given to the whole body side ("left hemiparesis") speaks for the limbs too
+_FINDING_PREPOSITIONS = frozenset({"of", "in", "over", "at", "on", "to"})
+_FINDING_FORMS = {
+    "swollen": "swelling", "swelled": "swelling", "tender": "tenderness", "weak": "weakness",
+    "painful": "pain", "sore": "pain", "numb": "numbness", "red": "erythema",
+    "erythematous": "erythema", "bruised": "bruising", "bruise": "bruising",
+}  # fmt: skip
+_WEAKNESS = frozenset({"weakness", "hemiparesis", "hemiplegia", "paresis", "power", "strength"})
+_LIMBS = frozenset(
+    {"leg", "hip", "knee", "ankle", "foot", "arm", "shoulder", "elbow", "hand"})
+# a side given to the whole body side ("left hemiparesis") speaks for weakness of the limbs
 _BODY_SIDE = "body side"
 _JOINING_DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their"})
 _FIRST_WORDS = frozenset(
@@ -81,16 +96,18 @@ _SIDE_NAMES: dict[Side, str] = {
 class SidedPart:
     """A side given to a body part or finding: ``text[start:end]`` names both.
 
-    ``part`` is the listed body part (None when the side qualifies other words), ``next_word``
-    the word after the part (``effusion`` in ``left knee effusion``) and ``words`` the content
-    words of the mention; ``cue_end`` ends the mention with its next word, for quoting.
+    ``part`` is the listed body part (None when the side qualifies other words), ``findings``
+    the words around it that say what was found (``effusion`` in ``left knee effusion``,
+    ``swollen`` in ``a swollen right ankle``, ``weakness`` in ``weakness of the left arm``) and
+    ``words`` the content words of the mention; ``cue_end`` ends the mention with its next word,
+    for quoting.
     """
 
     start: int
     end: int
     side: Side
     part: BodyPart | None
-    next_word: str | None
+    findings: frozenset[str]
     words: frozenset[str]
     cue_end: int
 
@@ -128,20 +145,23 @@ def laterality_conflicts(record: Record) -> list[Flag]:
 
 
 def _comparable(sided: SidedPart, source_parts: list[SidedPart]) -> list[SidedPart]:
-    """The source mentions an output mention is compared with, most specific first."""
+    """The source mentions an output mention is compared with: of the same part (else region),
+    those with the same finding first; for weakness of a limb with no such mention, the sides
+    given to the whole body side (``left hemiparesis``)."""
     part = sided.part
     if part is None:
         return [s for s in source_parts if s.words & sided.words]
-    whole_side = [s for s in source_parts if part.region in _LIMBS
-                  and s.part is not None and s.part.region == _BODY_SIDE]
-    same_part = [s for s in source_parts if s.part is not None and s.part.name == part.name]
-    if same_part:
-        same_finding = [s for s in same_part
-                        if sided.next_word is not None and s.next_word == sided.next_word]
-        return (same_finding or same_part) + whole_side
-    same_region = [s for s in source_parts
-                   if s.part is not None and s.part.region == part.region]
-    return same_region + whole_side if same_region else []
+    same = [s for s in source_parts if s.part is not None and s.part.name == part.name] or [
+        s for s in source_parts if s.part is not None and s.part.region == part.region]
+    same_finding = [s for s in same if s.findings & sided.findings]
+    if same_finding:
+        return same_finding
+    if part.region in _LIMBS and sided.findings & _WEAKNESS:
+        whole_side = [s for s in source_parts
+                      if s.part is not None and s.part.region == _BODY_SIDE]
+        if whole_side:
+            return whole_side
+    return same
 
 
 def sided_parts(text: str) -> list[SidedPart]:
@@ -151,9 +171,10 @@ def sided_parts(text: str) -> list[SidedPart]:
     worth_a_look = _FIRST_WORDS | parts.first_words
     found: list[SidedPart] = []
     claimed_until = -1
-    for i, word in enumerate(words.lower):
-        if i <= claimed_until or word not in worth_a_look:
+    for i in [i for i, word in enumerate(words.lower) if word in worth_a_look]:
+        if i <= claimed_until:
             continue
+        word = words.lower[i]
         original = words.original(i)
         if original in _ABBREVIATIONS:
             side, part_name = _ABBREVIATIONS[original]
@@ -165,11 +186,13 @@ def sided_parts(text: str) -> list[SidedPart]:
             located = _part_after(words, i + 1)
             if located is not None:
                 last, part = located
-                found.append(_sided(words, i, last, before, part))
+                main = _sided(words, i, last, before, part)
+                found.append(main)
                 claimed_until = last
-                for first, last, part in _same_side_parts(words, last + 1):
-                    found.append(_sided(words, first, last, before, part))
-                    claimed_until = last
+                for joined_first, joined_last, joined in _same_side_parts(words, last + 1):
+                    found.append(_sided(words, joined_first, joined_last, before, joined,
+                                        findings=main.findings))
+                    claimed_until = joined_last
             else:
                 found.extend(_unlisted(words, i, before))
             continue
@@ -243,7 +266,7 @@ def _unlisted(words: Words, at: int, side: Side) -> list[SidedPart]:
     after = _finding_words(words, range(at + 1, min(at + 4, len(lower))))
     if after:
         last = after[-1]
-        return [SidedPart(words.starts[at], words.ends[last], side, None, None,
+        return [SidedPart(words.starts[at], words.ends[last], side, None, frozenset(),
                           frozenset(lower[j] for j in after), words.ends[last])]
     if side == "bilateral" or at == 0 or lower[at - 1] not in _BETWEEN_PART_AND_SIDE:
         return []
@@ -254,7 +277,7 @@ def _unlisted(words: Words, at: int, side: Side) -> list[SidedPart]:
     if not before:
         return []
     first = before[-1]
-    return [SidedPart(words.starts[first], words.ends[at], side, None, None,
+    return [SidedPart(words.starts[first], words.ends[at], side, None, frozenset(),
                       frozenset(lower[k] for k in before), words.ends[at])]
 
 
@@ -270,16 +293,36 @@ def _finding_words(words: Words, positions: range) -> list[int]:
 
 
 def _sided(words: Words, first: int, last: int, side: Side, part: BodyPart | None,
-           part_end: int | None = None) -> SidedPart:
-    after = (part_end if part_end is not None else last) + 1
-    next_word = None
+           part_end: int | None = None, findings: frozenset[str] = frozenset()) -> SidedPart:
+    """The mention from token ``first`` to ``last``; ``part_end`` ends the part when the side
+    comes after it (then no next word is read); ``findings`` are those of the part it is joined
+    to (``leg`` in ``weakness of the left arm and leg``)."""
+    lower = words.lower
+    found: set[str] = set(findings)
     cue_end = words.ends[last]
-    if part_end is None and after < len(words.lower):
-        word = words.lower[after]
-        if word[0].isalpha() and word not in _NOT_MODIFIERS:
-            next_word = word.removesuffix("s")
-            cue_end = words.ends[after]
-    content = frozenset(words.lower[j] for j in range(first, last + 1)
-                        if words.lower[j] not in _NOT_FINDING_WORDS)
-    return SidedPart(words.starts[first], words.ends[last], side, part, next_word, content,
-                     cue_end)
+    after = last + 1
+    if part_end is None and after < len(lower) and _is_finding_word(lower[after]):
+        found.add(_finding_word(lower[after]))
+        cue_end = words.ends[after]
+    before = first - 1
+    if before >= 0 and _is_finding_word(lower[before]):
+        found.add(_finding_word(lower[before]))  # "a swollen right ankle"
+    while before >= 0 and lower[before] in _JOINING_DETERMINERS:
+        before -= 1
+    if before > 0 and lower[before] in _FINDING_PREPOSITIONS and _is_finding_word(
+            lower[before - 1]):
+        found.add(_finding_word(lower[before - 1]))  # "weakness of the left arm"
+    content = frozenset(lower[j] for j in range(first, last + 1)
+                        if lower[j][0].isalpha() and lower[j] not in _NOT_FINDING_WORDS)
+    return SidedPart(words.starts[first], words.ends[last], side, part, frozenset(found),
+                     content, cue_end)
+
+
+def _is_finding_word(word: str) -> bool:
+    return word[0].isalpha() and word not in _NOT_MODIFIERS and word not in _JOINING_DETERMINERS
+
+
+def _finding_word(word: str) -> str:
+    """A finding's word in one form: ``swollen`` is ``swelling``, ``effusions`` ``effusion``."""
+    word = american(word)
+    return _FINDING_FORMS.get(word, stem(word))

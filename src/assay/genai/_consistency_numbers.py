@@ -1,165 +1,79 @@
 """Numbers in an output that its source does not give: doses, vitals, results, dates and times.
 
-Every number is read with its unit and compared by value, so ``25mg``, ``25 mg`` and ``25.0 mg``
-are one quantity, ``1,000`` is ``1000``, ``1 g`` is ``1000 mg``, ``48 hours`` is ``2 days`` and
-``14 March`` is ``03/14`` (day-first and month-first readings of a slash date are both tried).
-A number with a unit in the output is supported when the source gives the same value in a unit
-of the same kind, or the same number with no unit; a number without a unit is supported by the
-same number anywhere in the source. A range, a blood pressure (``130/80``) or a date is supported
-as a whole. Number words (``two weeks``) count when a unit follows them.
-
-An age with the patient's sex (``54F``, ``72M``) is read as years; a bare ``C`` or ``F`` after a
-number is not read as a temperature unit (``38.5 C`` is the number 38.5).
-
-Not read as numbers: list and section numbering at the start of a line (``1.``, ``2)``,
-``3.1 Plan``), enumerations such as ``2)``, ``#3``, and digits inside a word or identifier
-(``SpO2``, ``HbA1c``, ``COVID-19``, ``x3``, ``T2``): they are names, not quantities. Oxygen flow in
-litres per minute is compared as litres (``2 L`` nasal cannula is ``2 L/min``), and mEq is read as
-mmol (equal for the monovalent ions summaries quote).
+Numbers are read with their units (:mod:`assay.genai._consistency_quantities`: ``25mg`` is
+``25.0 mg``, ``1 g`` is ``1000 mg``, ``03/14/2024`` is ``14 March 2024``). Each is then compared
+in one of two ways. When the nearest word before it in its clause names something the source
+also gives numbers of the same kind for — a test (``K`` and ``potassium``), a vital sign
+(``BP``), a medication (``Lasix`` and ``furosemide``) or any other word — it must be one of
+those numbers: ``potassium 4.8`` is flagged against a note's ``potassium 3.8`` even when 4.8
+occurs elsewhere in the note. Otherwise it must occur anywhere in the source. Stopwords, units,
+frequencies (``twice daily``), salts (``succinate``) and other numbers are passed over on the way
+to that word. A result of a laboratory test the source gives no number for (``eGFR 37``
+against a note without an eGFR) is flagged even when the number occurs elsewhere. The dose of a
+medication the source does not name at all is not flagged: the ``unsupported_medication`` flag on
+its name says it once.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from decimal import Decimal
+from functools import cache, lru_cache
+from typing import NamedTuple
 
-from assay.genai._consistency_text import grounding_of, make_flag, quoted, text_names, words_of
+from assay.genai._consistency_quantities import UNITS, Key, Quantity, quantities
+from assay.genai._consistency_text import (
+    Words,
+    american,
+    grounding_of,
+    make_flag,
+    quoted,
+    text_names,
+    words_of,
+)
+from assay.genai._lexicon import MedicationLexicon, default_lexicon, lab_names
 from assay.genai._records import Flag, Record
 
 __all__ = ["unsupported_numbers"]
 
-Key = tuple[object, ...]
-
-_KINDS: dict[str, tuple[str, str]] = {
-    # spelling: (kind of quantity, factor to its base unit)
-    "mg": ("mass", "1"), "milligram": ("mass", "1"), "milligrams": ("mass", "1"),
-    "mcg": ("mass", "0.001"), "µg": ("mass", "0.001"), "μg": ("mass", "0.001"),
-    "ug": ("mass", "0.001"), "microgram": ("mass", "0.001"), "micrograms": ("mass", "0.001"),
-    "g": ("mass", "1000"), "gm": ("mass", "1000"), "gram": ("mass", "1000"),
-    "grams": ("mass", "1000"), "kg": ("mass", "1000000"), "kilogram": ("mass", "1000000"),
-    "kilograms": ("mass", "1000000"), "lb": ("pounds", "1"), "lbs": ("pounds", "1"),
-    "pound": ("pounds", "1"), "pounds": ("pounds", "1"),
-    "ml": ("volume", "1"), "cc": ("volume", "1"), "milliliter": ("volume", "1"),
-    "milliliters": ("volume", "1"), "millilitre": ("volume", "1"),
-    "millilitres": ("volume", "1"), "l": ("volume", "1000"), "liter": ("volume", "1000"),
-    "liters": ("volume", "1000"), "litre": ("volume", "1000"), "litres": ("volume", "1000"),
-    "l/min": ("volume", "1000"), "lpm": ("volume", "1000"),
-    "liters per minute": ("volume", "1000"), "litres per minute": ("volume", "1000"),
-    "units": ("units", "1"), "unit": ("units", "1"), "u": ("units", "1"),
-    "iu": ("units", "1"), "international units": ("units", "1"),
-    "units/kg": ("units/kg", "1"), "units/hr": ("units/hour", "1"),
-    "units/h": ("units/hour", "1"),
-    "mmol": ("mmol", "1"), "meq": ("mmol", "1"), "mmol/l": ("mmol/L", "1"),
-    "meq/l": ("mmol/L", "1"), "mg/dl": ("mg/dL", "1"), "g/dl": ("g/dL", "1"),
-    "g/l": ("g/L", "1"), "mg/l": ("mg/L", "1"), "ng/ml": ("ng/mL", "1"), "ng/l": ("ng/L", "1"),
-    "pg/ml": ("pg/mL", "1"), "mcg/ml": ("mcg/mL", "1"), "iu/l": ("units/L", "1"),
-    "u/l": ("units/L", "1"), "miu/l": ("mIU/L", "1"), "mg/kg": ("mg/kg", "1"),
-    "mcg/kg/min": ("mcg/kg/min", "1"), "mcg/min": ("mcg/min", "1"), "mg/hr": ("mg/hour", "1"),
-    "mg/h": ("mg/hour", "1"), "ml/hr": ("mL/hour", "1"), "ml/h": ("mL/hour", "1"),
-    "ml/min": ("mL/min", "1"), "ml/kg": ("mL/kg", "1"), "kg/m2": ("kg/m2", "1"),
-    "kg/m²": ("kg/m2", "1"),
-    "%": ("percent", "1"), "percent": ("percent", "1"),
-    "mmhg": ("mmHg", "1"), "mm hg": ("mmHg", "1"), "cmh2o": ("cmH2O", "1"),
-    "cm h2o": ("cmH2O", "1"),
-    "bpm": ("per minute", "1"), "/min": ("per minute", "1"), "beats/min": ("per minute", "1"),
-    "breaths/min": ("per minute", "1"), "beats per minute": ("per minute", "1"),
-    "breaths per minute": ("per minute", "1"), "per minute": ("per minute", "1"),
-    "°c": ("temperature", "1"), "° c": ("temperature", "1"), "°f": ("temperature", "1"),
-    "° f": ("temperature", "1"),
-    "degrees": ("temperature", "1"), "degrees c": ("temperature", "1"),
-    "degrees f": ("temperature", "1"), "celsius": ("temperature", "1"),
-    "fahrenheit": ("temperature", "1"), "°": ("temperature", "1"),
-    "mm": ("length", "1"), "cm": ("length", "10"),
-    "sec": ("time", "1"), "seconds": ("time", "1"), "min": ("time", "60"),
-    "mins": ("time", "60"), "minute": ("time", "60"), "minutes": ("time", "60"),
-    "h": ("time", "3600"), "hr": ("time", "3600"), "hrs": ("time", "3600"),
-    "hour": ("time", "3600"), "hours": ("time", "3600"), "day": ("time", "86400"),
-    "days": ("time", "86400"), "wk": ("time", "604800"), "wks": ("time", "604800"),
-    "week": ("time", "604800"), "weeks": ("time", "604800"),
-    "mo": ("months", "1"), "month": ("months", "1"), "months": ("months", "1"),
-    "y": ("years", "1"), "yr": ("years", "1"), "yrs": ("years", "1"), "year": ("years", "1"),
-    "years": ("years", "1"), "yo": ("years", "1"), "y/o": ("years", "1"),
-    "year-old": ("years", "1"), "years-old": ("years", "1"), "year old": ("years", "1"),
-    "years old": ("years", "1"),
-    "tab": ("tablets", "1"), "tabs": ("tablets", "1"), "tablet": ("tablets", "1"),
-    "tablets": ("tablets", "1"), "cap": ("capsules", "1"), "caps": ("capsules", "1"),
-    "capsule": ("capsules", "1"), "capsules": ("capsules", "1"), "puff": ("puffs", "1"),
-    "puffs": ("puffs", "1"), "drop": ("drops", "1"), "drops": ("drops", "1"),
-    "spray": ("sprays", "1"), "sprays": ("sprays", "1"), "dose": ("doses", "1"),
-    "doses": ("doses", "1"), "times": ("times", "1"),
-}  # fmt: skip
-_UNITS = {spelling: (kind, Decimal(factor)) for spelling, (kind, factor) in _KINDS.items()}
-_UNIT = "|".join(re.escape(u).replace(r"\ ", " ?") for u in sorted(_UNITS, key=len, reverse=True))
-_NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-_BEFORE = r"(?<![A-Za-z0-9.,/])(?<![A-Za-z]-)"
-_END = r"(?![A-Za-z0-9])"
-_MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-    "oct": 10, "nov": 11, "dec": 12,
-}  # fmt: skip
-_MONTH = (r"(?<![A-Za-z])(?-i:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|"
-          r"July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
-_MERIDIEM = r"(?:[ap]m\b|[ap]\.m\.)"
-_NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-}  # fmt: skip
-# Tried only where a quantity can start: at a digit run, a full stop before one (".5"), a month
-# name or a "q" before one ("March 14", "q6h"). Scanning every position costs three times more.
-_QUANTITY = re.compile(
-    rf"(?:(?P<iso>(?<![\d/.-])\d{{4}}-\d{{1,2}}-\d{{1,2}}(?![\d-]))"
-    rf"|(?P<slash>(?<![\w/.])\d{{1,4}}/\d{{1,4}}(?:/\d{{2,4}})?(?![\w/]))(?: ?(?:{_UNIT}){_END})?"
-    rf"|(?P<mdy>{_MONTH} (?P<mdy_day>\d{{1,2}})(?:st|nd|rd|th)?(?![\d:]){_END}(?:,? \d{{4}})?)"
-    rf"|(?P<dmy>(?<![\w.])\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH}(?:,? \d{{4}})?)"
-    rf"|(?P<my>{_MONTH},? \d{{4}})"
-    rf"|(?P<time>(?<![\w.:])\d{{1,2}}:\d{{2}}(?: ?{_MERIDIEM})?(?![\w:])"
-    rf"|(?<![\w.])\d{{1,2}} ?{_MERIDIEM})"
-    rf"|(?P<every>(?<![A-Za-z0-9])q ?(?P<every_n>\d+) ?(?:h|hr|hrs|hours){_END})"
-    rf"|(?P<range>{_BEFORE}{_NUM} ?(?:-|–|to) ?{_NUM})(?:[ -]?(?P<range_unit>{_UNIT}))?{_END}"
-    rf"|(?P<age>{_BEFORE}\d{{1,3}})(?-i:[MF]){_END}"
-    rf"|(?P<number>{_BEFORE}{_NUM})(?:[ -]?(?P<unit>{_UNIT}){_END}|(?P<ordinal>st|nd|rd|th){_END}"
-    rf"|{_END})"
-    r")",
-    re.IGNORECASE,
-)
-_DIGITS = re.compile(r"\d+")
-_LEAD_IN = re.compile(rf"(?:(?P<month>{_MONTH},? )|(?P<every>(?<![A-Za-z0-9])q ?))$", re.I)
-_UNIT_AFTER = re.compile(rf"[ -](?P<unit>{_UNIT}){_END}", re.IGNORECASE)
-_ROMAN = re.compile(r"\b(?i:type|stage|grade|class|phase) (?P<roman>I{1,3}|IV|V|VI)\b")
-_ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
-_ANCHOR_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
-_NOT_ANCHORS = frozenset(
-    "of to was were is are at on a an the by from with be been dose doses increased decreased "
-    "changed started given take takes taking and or about approximately around for in over "
-    "after within since every per until than up down into then now had has have"
-    .split()) | frozenset(_UNITS)  # fmt: skip
+_UNIT_WORDS = frozenset(part for unit in UNITS for part in re.split(r"[/ ]", unit) if part)
+_NOT_ANCHORS = frozenset("""
+of to was were is are at on a an the by from with be been dose doses increased decreased
+changed started given take takes taking and or about approximately around for in over after
+within since every per until than up down into then now had has have more further another
+daily twice once thrice bid tid qid qd od bd tds qds qam qhs qpm prn nightly weekly monthly
+hourly morning evening night bedtime mane nocte times time x q po iv im sc sq subcut orally
+oral inhaled tablet tablets capsule capsules puff puffs needed as when needed required
+succinate tartrate hydrochloride hcl besylate maleate mesylate fumarate xl er sr xr la dr cr
+new continued unchanged started stopped held admission discharge baseline initially falling
+rising peak level levels value values result results range total one two three four five six
+seven eight nine ten eleven twelve
+""".split()) | _UNIT_WORDS  # fmt: skip
+_SAME_KIND_ONLY = frozenset({"date", "clock", "ratio"})
+# written in too many ways ("afebrile", "saturating 95%") to call one absent from the source
+_VITAL_SIGNS = frozenset({"blood pressure", "heart rate", "respiratory rate", "temperature",
+                          "oxygen saturation", "weight"})
+_CLAUSE_ENDS = frozenset({";", "\n", ".", "(", ")"})
 
 
-@dataclass(frozen=True, slots=True)
-class Quantity:
-    """A number as written, what it needs from the source and what it gives as a source.
-
-    ``needs`` has one set per part (a range has two); the quantity is supported when every part
-    finds one of its keys among the source's ``gives``.
-    """
-
-    start: int
-    end: int
-    needs: tuple[frozenset[Key], ...]
-    gives: frozenset[Key]
-    checked: bool = True
+class _Anchored(NamedTuple):
+    quantity: Quantity
+    name: str | None
+    name_start: int
+    medication: frozenset[str] = frozenset()  # the generics, when the name is a medication
 
 
-def unsupported_numbers(record: Record) -> list[Flag]:
+def unsupported_numbers(record: Record, *, lexicon: MedicationLexicon | None = None
+                        ) -> list[Flag]:
     """Flag each number, dose, range, date or time in the output that the source does not give.
 
     Values are compared after normalisation (``25mg`` = ``25.0 mg``, ``1,000`` = ``1000``,
     ``1 g`` = ``1000 mg``, ``03/14/2024`` = ``14 March 2024``); units of a different kind do not
-    support each other (``25 mg`` is not supported by ``25 mL``). Flags have type
-    ``unsupported_number`` and point at the number with its unit in the output.
+    support each other (``25 mg`` is not supported by ``25 mL``), and a number after a named
+    test, vital sign or medication must be one the source gives for it (``K 5.1`` against a
+    note's ``potassium 3.8``). ``lexicon`` maps brands to generics (the shipped list by
+    default). Flags have type ``unsupported_number`` and point at the number with its unit in
+    the output.
 
     >>> from assay.genai import Record
     >>> record = Record(id="1", task="summarization", source="Metoprolol 25 mg daily.",
@@ -167,226 +81,103 @@ def unsupported_numbers(record: Record) -> list[Flag]:
     >>> [(f.span.text, f.detail) for f in unsupported_numbers(record)]
     [('50mg', "'Metoprolol 50mg' in the summary: the note gives 'Metoprolol 25 mg'.")]
     """
+    lexicon = lexicon if lexicon is not None else default_lexicon()
     source = grounding_of(record)
-    source_quantities = quantities(source, as_source=True)
-    supported: set[Key] = set()
-    for quantity in source_quantities:
-        supported.update(quantity.gives)
-    for match in _ROMAN.finditer(source):
-        value = Decimal(_ROMAN_VALUES[match.group("roman")])
-        supported.update({("bare", value), ("any", value)})
+    given = _anchored(source, quantities(source, as_source=True), lexicon)
+    anywhere: set[Key] = set()
+    by_name: dict[str | None, list[_Anchored]] = {}
+    for anchored in given:
+        anywhere.update(anchored.quantity.gives)
+        by_name.setdefault(anchored.name, []).append(anchored)
+    named_medications = {generic for mention in lexicon.find(source)
+                         for generic in mention.generics}
+    tests = _laboratory_tests()
     output_name, source_name = text_names(record)
     flags: list[Flag] = []
-    for quantity in quantities(record.output, as_source=False):
-        if not quantity.checked or all(need & supported for need in quantity.needs):
+    for ours in _anchored(record.output, quantities(record.output, as_source=False), lexicon):
+        quantity = ours.quantity
+        if not quantity.checked or not ours.medication <= named_medications:
+            continue  # the dose of a medication the source does not name: that flag says it
+        named = [other.quantity for other in by_name.get(ours.name, ())
+                 if ours.name is not None and _comparable(quantity, other.quantity)]
+        untested = ours.name in tests and ours.name not in by_name
+        if not untested and all(
+                any(not need.isdisjoint(other.gives) for other in named) if named
+                else not need.isdisjoint(anywhere) for need in quantity.needs):
             continue
-        detail = _detail(record.output, quantity, source, source_quantities,
-                         output_name, source_name)
+        written = record.output[ours.name_start if named else quantity.start:quantity.end]
+        if named:
+            first = next(other for other in by_name[ours.name] if other.quantity is named[0])
+            theirs = source[first.name_start:first.quantity.end]
+            detail = f"{quoted(written)} in {output_name}: {source_name} gives {quoted(theirs)}."
+        elif untested:
+            written = record.output[ours.name_start:quantity.end]
+            detail = f"{quoted(written)} in {output_name}: {source_name} gives no such result."
+        else:
+            detail = f"{quoted(written)} in {output_name} is not in {source_name}."
         flags.append(make_flag("unsupported_number", record.output, quantity.start,
                                quantity.end, detail))
     return flags
 
 
-def quantities(text: str, *, as_source: bool) -> list[Quantity]:
-    """The numbers of ``text`` in order; ``as_source`` adds what only a source can give (bare
-    number words, four-digit clock times)."""
-    found: list[Quantity] = []
-    for match in _matches(text):
-        quantity = _read(match, text, as_source)
-        if quantity is not None:
-            found.append(quantity)
+def _comparable(ours: Quantity, theirs: Quantity) -> bool:
+    """Quantities of one kind, or an output's number without a unit and a measured amount."""
+    if ours.kind == theirs.kind:
+        return True
+    return ours.kind is None and theirs.kind not in _SAME_KIND_ONLY
+
+
+def _anchored(text: str, found: list[Quantity], lexicon: MedicationLexicon) -> list[_Anchored]:
+    """Each quantity with the name it belongs to (None when there is none)."""
     words = words_of(text)
-    for start, word in zip(words.starts, words.lower, strict=True):
-        head = word if word in _NUMBER_WORDS or "-" not in word else word.partition("-")[0]
-        if head not in _NUMBER_WORDS:
+    anchored: list[_Anchored] = []
+    for quantity in found:
+        at = _anchor_at(text, words, quantity.start)
+        if at < 0:
+            anchored.append(_Anchored(quantity, None, quantity.start))
             continue
-        end = start + len(head)
-        unit = _UNIT_AFTER.match(text, end)
-        if unit is None and not as_source:
-            continue
-        value = Decimal(_NUMBER_WORDS[head])
-        need, gives = _amount(value, unit.group("unit") if unit else None)
-        found.append(Quantity(start, unit.end() if unit else end, (need,),
-                              gives | {("bare", value)}))
-    return sorted(found, key=lambda quantity: quantity.start)
+        name, medication = _name(words.lower[at - 1] if at > 0 else "", words.lower[at], lexicon)
+        anchored.append(_Anchored(quantity, name, words.starts[at], medication))
+    return anchored
 
 
-def _matches(text: str) -> Iterator[re.Match[str]]:
-    """The quantities of ``text``: the pattern tried only where one can start."""
-    done = 0
-    for digits in _DIGITS.finditer(text):
-        at = digits.start()
-        if at < done:
-            continue
-        window_start = max(done, at - 12)
-        starts = [at]
-        if at > window_start and text[at - 1] == "." and not text[at - 2:at - 1].isdigit():
-            starts.insert(0, at - 1)
-        lead_in = _LEAD_IN.search(text, window_start, at)
-        if lead_in is not None:
-            starts.insert(0, lead_in.start())
-        for start in starts:
-            match = _QUANTITY.match(text, start)
-            if match is not None:
-                done = match.end()
-                yield match
-                break
+def _anchor_at(text: str, words: Words, start: int) -> int:
+    """The token naming a number at ``start``: the nearest word before it in its clause, within
+    60 characters, that is not a number, a unit (``mg/dL``, ``25 mg``), a stopword or a
+    frequency (``twice daily``); -1 when there is none."""
+    starts, ends, lower = words.starts, words.ends, words.lower
+    at = bisect.bisect_left(starts, start) - 1
+    while at >= 0 and starts[at] >= start - 60:
+        word = lower[at]
+        if word in _CLAUSE_ENDS:
+            return -1
+        if (word[0].isalpha() and "/" not in word
+                and (word not in _NOT_ANCHORS or _written_as_test(text, starts[at], word))
+                and not (at > 0 and lower[at - 1][0].isdigit()
+                         and not text[ends[at - 1]:starts[at]].strip())):
+            return at
+        at -= 1
+    return -1
 
 
-def _read(match: re.Match[str], text: str, as_source: bool) -> Quantity | None:
-    start, end = match.span()
-    groups = match.groupdict()
-    if groups["iso"]:
-        year, month, day = (int(part) for part in groups["iso"].split("-"))
-        return _date(start, end, [(month, day)], year)
-    if groups["slash"]:
-        return _slash(start, end, groups["slash"])
-    if groups["mdy"] or groups["dmy"] or groups["my"]:
-        return _named_date(start, end, match.group())
-    if groups["time"]:
-        return _time(start, end, groups["time"])
-    if groups["every"]:
-        hours = Decimal(groups["every_n"])
-        keys = frozenset({("q", "time", hours * 3600), ("bare", hours)})
-        return Quantity(start, end, (keys,), keys | {("any", hours)})
-    if groups["range"]:
-        low, high = re.split(r" ?(?:-|–|to) ?", groups["range"], maxsplit=1, flags=re.I)
-        unit = groups["range_unit"]
-        parts = [_amount(_value(low), unit), _amount(_value(high), unit)]
-        return Quantity(start, end, tuple(need for need, _ in parts),
-                        parts[0][1] | parts[1][1])
-    if groups["age"]:
-        need, gives = _amount(_value(groups["age"]), "years")
-        return Quantity(start, end, (need,), gives)
-    if groups["number"]:
-        value = _value(groups["number"])
-        unit = groups["unit"]
-        need, gives = _amount(value, unit)
-        if as_source and unit is None and re.fullmatch(r"\d{4}", groups["number"]):
-            hour, minute = divmod(int(groups["number"]), 100)
-            if hour < 24 and minute < 60:
-                gives |= {("time", hour * 60 + minute)}
-        checked = unit is not None or not _is_numbering(text, start, end, groups["number"])
-        return Quantity(start, end, (need,), gives, checked)
-    return None
+def _written_as_test(text: str, start: int, word: str) -> bool:
+    """A stopword or unit that is also a test when capitalised: ``Mg``, ``T``."""
+    return text[start].isupper() and american(word) in lab_names()
 
 
-def _value(written: str) -> Decimal:
-    return Decimal(written.replace(",", ""))
+@cache
+def _laboratory_tests() -> frozenset[str]:
+    return frozenset(lab_names().values()) - _VITAL_SIGNS
 
 
-def _amount(value: Decimal, unit: str | None) -> tuple[frozenset[Key], frozenset[Key]]:
-    """What an amount needs from the source, and what it gives as a source."""
-    if unit is None:
-        return frozenset({("any", value)}), frozenset({("bare", value), ("any", value)})
-    kind, factor = _UNITS[" ".join(unit.lower().split())]
-    measured = ("q", kind, (value * factor).normalize())
-    return frozenset({measured, ("bare", value)}), frozenset({measured, ("any", value)})
-
-
-def _date(start: int, end: int, readings: list[tuple[int, int]], year: int | None) -> Quantity:
-    valid = [(month, day) for month, day in readings if 1 <= month <= 12 and 1 <= day <= 31]
-    if year is not None and year < 100:
-        year += 2000 if year < 50 else 1900
-    if not valid:
-        values = [Decimal(part) for reading in readings for part in reading]
-        return Quantity(start, end, tuple(frozenset({("any", v)}) for v in values),
-                        frozenset(("any", v) for v in values))
-    needs: set[Key] = set()
-    gives: set[Key] = set()
-    for month, day in valid:
-        gives.update({("date", month, day, None), ("any", Decimal(day)), ("any", Decimal(month))})
-        if year is None:
-            needs.add(("date", month, day, None))
-            gives.add(("date", month, day, "*"))
-        else:
-            needs.update({("date", month, day, year), ("date", month, day, "*")})
-            gives.update({("date", month, day, year), ("month", month, year)})
-    if year is not None:
-        gives.add(("any", Decimal(year)))
-    return Quantity(start, end, (frozenset(needs),), frozenset(gives))
-
-
-def _slash(start: int, end: int, written: str) -> Quantity:
-    parts = [int(part) for part in written.split("/")]
-    if len(parts) == 3:
-        first, second, year = parts
-        return _date(start, end, [(first, second), (second, first)], year)
-    first, second = parts
-    ratio: Key = ("ratio", first, second)
-    as_date = _date(start, end, [(first, second), (second, first)], None)
-    numbers = {("any", Decimal(first)), ("any", Decimal(second))}
-    if not any(key[0] == "date" for key in as_date.gives):
-        return Quantity(start, end, (frozenset({ratio}),), frozenset({ratio, *numbers}))
-    return Quantity(start, end, (frozenset({ratio}) | as_date.needs[0],),
-                    as_date.gives | {ratio, *numbers})
-
-
-def _named_date(start: int, end: int, written: str) -> Quantity:
-    month = _MONTHS[re.search(r"[A-Za-z]{3}", written.replace("of ", "")).group().lower()]  # type: ignore[union-attr]
-    numbers = [int(n) for n in re.findall(r"\d+", written)]
-    year = next((n for n in numbers if n > 31), None)
-    days = [n for n in numbers if n <= 31]
-    if not days:
-        key: Key = ("month", month, year)
-        gives = {key} if year is None else {key, ("any", Decimal(year))}
-        return Quantity(start, end, (frozenset({key}),), frozenset(gives))
-    return _date(start, end, [(month, days[0])], year)
-
-
-def _time(start: int, end: int, written: str) -> Quantity:
-    lowered = written.lower().replace(".", "").replace(" ", "")
-    hour_text, _, rest = lowered.partition(":")
-    digits = re.match(r"\d+", rest)
-    minute = int(digits.group()) if digits else 0
-    hour = int(re.match(r"\d+", hour_text).group())  # type: ignore[union-attr]
-    if lowered.endswith(("am", "pm")):
-        hour = hour % 12 + (12 if lowered.endswith("pm") else 0)
-        readings = {hour * 60 + minute}
-    elif hour <= 12:
-        readings = {hour * 60 + minute, (hour % 12 + 12) * 60 + minute, (hour % 12) * 60 + minute}
-    else:
-        readings = {hour * 60 + minute}
-    keys = frozenset(("time", reading) for reading in readings)
-    return Quantity(start, end, (keys,), keys)
-
-
-def _is_numbering(text: str, start: int, end: int, written: str) -> bool:
-    """List or section numbering: ``1.``/``2)`` opening a line, ``3.1 Plan``, ``#2``, ``4)``."""
-    after = text[end:end + 2]
-    if start > 0 and text[start - 1] == "#":
-        return True
-    if after[:1] == ")" and "." not in written and _value(written) <= 20:
-        return True
-    if not _at_line_start(text, start):
-        return False
-    return after[:1] in (".", ")") or ("." in written and after[1:2].isupper())
-
-
-def _at_line_start(text: str, start: int) -> bool:
-    line_start = text.rfind("\n", 0, start) + 1
-    return not text[line_start:start].strip(" \t-*•")
-
-
-def _detail(output: str, quantity: Quantity, source: str, source_quantities: list[Quantity],
-            output_name: str, source_name: str) -> str:
-    written = output[quantity.start:quantity.end]
-    line_start = max(output.rfind("\n", 0, quantity.start), output.rfind(". ", 0, quantity.start),
-                     output.rfind(";", 0, quantity.start)) + 1
-    before = list(_ANCHOR_WORD.finditer(output, line_start, quantity.start))[-4:]
-    starts = [q.start for q in source_quantities]
-    for anchor in reversed(before):
-        word = anchor.group()
-        if word.lower() in _NOT_ANCHORS:
-            continue
-        for seen in re.finditer(rf"\b{re.escape(word)}\b", source, re.IGNORECASE):
-            at = bisect.bisect_left(starts, seen.end())
-            if at == len(starts):
-                continue
-            given = source_quantities[at]
-            gap = source[seen.end():given.start]
-            if len(gap) <= 40 and not re.search(r"[.;\n]\s", gap + " "):
-                ours = output[anchor.start():quantity.end]
-                theirs = source[seen.start():given.end]
-                return f"{quoted(ours)} in {output_name}: {source_name} gives {quoted(theirs)}."
-    return f"{quoted(written)} in {output_name} is not in {source_name}."
+@lru_cache(maxsize=4096)
+def _name(before: str, word: str, lexicon: MedicationLexicon) -> tuple[str, frozenset[str]]:
+    """What a word names: a test or vital sign, a medication (by its generics, which come
+    second), else the word itself."""
+    lab = lab_names().get(american(f"{before} {word}")) or lab_names().get(american(word))
+    if lab is not None:
+        return lab, frozenset()
+    generics = lexicon.generics_of(f"{before} {word}") or lexicon.generics_of(word)
+    if generics:
+        return "+".join(sorted(generics)), generics
+    return american(word), frozenset()

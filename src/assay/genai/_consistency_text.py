@@ -14,7 +14,7 @@ from assay.genai._records import Flag, Record, Span
 # decimals) and the punctuation that ends a clause. A full stop ends a clause only when a space
 # or the end of the text follows it, so "2.5 mg" and "b.i.d." stay whole.
 _TOKEN = re.compile(
-    r"\d+(?:[.,]\d+)*|[A-Za-z0-9]+(?:['’/-][A-Za-z0-9]+)*|\.(?=\s|$)|[,;:!?()\[\]\n]"
+    r"\d++(?:[.,]\d+)*+|[A-Za-z0-9]++(?:['’/-][A-Za-z0-9]++)*+|\.(?=\s|$)|[,;:!?()\[\]\n]"
 )
 
 _OUTPUT_NAMES = {

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from assay._frozen import thaw
 from assay._version import __version__
 from assay.curation._phi import ner_pipeline
 from assay.data import json_fingerprint
@@ -196,7 +197,7 @@ def _item(record: Record, plan: EvalPlan, lexicon: MedicationLexicon,
         values["readability_grade"] = readability(record).grade
         add("safety_net", safety_net(record))
     if record.task == "extraction":
-        schema = None if plan.json_schema is None else dict(plan.json_schema)
+        schema = None if plan.json_schema is None else thaw(plan.json_schema)
         add("json_valid", json_validity(record.output, schema))
     if record.task in plan.sections:
         add("sections_present", required_sections(record.output, plan.sections[record.task]))

@@ -1,13 +1,17 @@
-"""The word lists behind the consistency checks: medication names and body parts.
+"""The word lists behind the consistency checks, shipped as plain text in ``lexicons/``.
 
-Both lists are plain text files, one name a line, matched case-insensitively as whole words (a
-hyphen counts as a space, so ``Toprol-XL`` and ``Toprol XL`` are the same name). In the
-medication list ``name=generic`` maps a brand, abbreviation or international name to its generic
-and ``name=generic+generic`` maps a combination product to its parts; in the body-part list
-``name=canonical`` makes two names one part. Lines starting with ``#`` are comments.
+* ``medications.txt``: generic names with their usual brands, abbreviations and international
+  names; ``name=generic`` maps a brand to its generic and ``name=generic+generic`` a
+  combination product to its parts. A site can pass its own (:func:`load_lexicon`).
+* ``body_parts.txt``: body parts and sided findings; ``name=canonical`` makes two names one
+  part and a ``[region]`` line puts the parts below it in a region.
+* ``findings.txt``: synonyms of clinical findings, ``synonym=finding`` (``SOB=shortness of
+  breath``).
+* ``labs.txt``: short names of tests and vital signs, ``short=name`` (``K=potassium``).
 
-The shipped medication list holds common generic names with their usual brands and
-abbreviations; it is a vocabulary, not a formulary, and a site can pass its own.
+Names are matched case-insensitively as whole words; in names of several words a hyphen counts
+as a space (``Toprol-XL`` and ``Toprol XL`` are the same name). Lines starting with ``#`` are
+comments. The lists are a vocabulary, not a formulary or a terminology.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -25,7 +29,7 @@ from assay.genai._consistency_text import american, words_of
 
 __all__ = [
     "BodyPart", "MedicationLexicon", "MedicationMention", "PhraseIndex", "body_parts",
-    "default_lexicon", "finding_synonyms", "load_lexicon", "name_key",
+    "default_lexicon", "finding_synonyms", "lab_names", "load_lexicon", "name_key",
 ]
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -89,7 +93,12 @@ class MedicationLexicon:
     _index: PhraseIndex[frozenset[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_index", PhraseIndex(self.names))
+        # text is read in tokens that keep inner hyphens and slashes ("Toprol-XL"), so names
+        # of several words are also indexed joined by them
+        joined: dict[tuple[str, ...], frozenset[str]] = {
+            (mark.join(key),): generics for key, generics in self.names.items()
+            if len(key) > 1 for mark in ("-", "/")}
+        object.__setattr__(self, "_index", PhraseIndex({**joined, **self.names}))
 
     def __len__(self) -> int:
         return len(self.names)
@@ -100,24 +109,43 @@ class MedicationLexicon:
 
     def find(self, text: str) -> list[MedicationMention]:
         """Every medication named in ``text``, longest name first where names overlap."""
-        spans, words = _words_with_offsets(text)
-        first_words = self._index.first_words
-        mentions: list[MedicationMention] = []
-        at = 0
-        while at < len(words):
-            found = self._index.match(words, at) if words[at] in first_words else None
-            if found is None:
-                at += 1
+        return list(_found(self, text))
+
+    def _matches(self, words: list[str], starts: list[int], ends: list[int]
+                 ) -> Iterator[tuple[int, int, frozenset[str]]]:
+        index = self._index
+        first_words = index.first_words
+        done = 0
+        for at in [at for at, word in enumerate(words)
+                   if word in first_words or "-" in word or "/" in word]:
+            if at < done:
                 continue
-            length, generics = found
-            start, end = spans[at][0], spans[at + length - 1][1]
-            mentions.append(MedicationMention(start, end, text[start:end], generics))
-            at += length
-        return mentions
+            word = words[at]
+            found = index.match(words, at) if word in first_words else None
+            if found is not None:
+                length, generics = found
+                yield starts[at], ends[at + length - 1], generics
+                done = at + length
+            elif (word[0].isalpha() and not word.isalnum()
+                  and not first_words.isdisjoint(_WORD.findall(word))):
+                # "carbidopa-levodopa": each part may be a name
+                parts = list(_WORD.finditer(word))
+                yield from self._matches([part.group() for part in parts],
+                                         [starts[at] + part.start() for part in parts],
+                                         [starts[at] + part.end() for part in parts])
 
     def merged(self, other: MedicationLexicon) -> MedicationLexicon:
         """This lexicon with ``other``'s names added (``other`` wins where both map a name)."""
         return MedicationLexicon({**self.names, **other.names})
+
+
+@lru_cache(maxsize=16)
+def _found(lexicon: MedicationLexicon, text: str) -> tuple[MedicationMention, ...]:
+    """The medications of a text, kept for the few texts last read (checks share them)."""
+    tokens = words_of(text)
+    return tuple(MedicationMention(start, end, text[start:end], generics)
+                 for start, end, generics
+                 in lexicon._matches(tokens.lower, tokens.starts, tokens.ends))
 
 
 @cache
@@ -133,25 +161,24 @@ def finding_synonyms() -> PhraseIndex[tuple[str, ...]]:
     return PhraseIndex(synonyms)
 
 
+@cache
+def lab_names() -> dict[str, str]:
+    """The shipped names of tests and vital signs (``K`` is ``potassium``, ``WCC`` is ``white
+    cells``), keyed by the lower-cased short name; each full name maps to itself."""
+    where = "labs.txt"
+    names: dict[str, str] = {}
+    for line, name, target in _entries(_packaged(where), where):
+        if target is None or (len(name_key(name)) != 1 and "-" not in name):
+            raise InputError(f"{where}, line {line}: expected 'short=name', not {name!r}")
+        names[american(name.lower())] = american(target.lower())
+    for canonical in list(names.values()):
+        names.setdefault(canonical, canonical)
+    return names
+
+
 def _finding_tokens(phrase: str) -> tuple[str, ...]:
     return tuple(american(word) for word in words_of(phrase).lower if word.isalnum()
                  or "-" in word or "/" in word)
-
-
-def _words_with_offsets(text: str) -> tuple[list[tuple[int, int]], list[str]]:
-    """The lower-cased words of ``text`` (split at hyphens and slashes) with their offsets."""
-    tokens = words_of(text)
-    spans: list[tuple[int, int]] = []
-    words: list[str] = []
-    for start, end, word in zip(tokens.starts, tokens.ends, tokens.lower, strict=True):
-        if word.isalnum():
-            spans.append((start, end))
-            words.append(word)
-            continue
-        for part in _WORD.finditer(word):
-            spans.append((start + part.start(), start + part.end()))
-            words.append(part.group())
-    return spans, words
 
 
 def load_lexicon(path: str | Path, *, include_default: bool = False) -> MedicationLexicon:
