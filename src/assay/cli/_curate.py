@@ -5,20 +5,8 @@ cohort, find and redact PHI in notes, fill a datasheet.
 finding, not a failure). ``check`` exits 1 when any finding has status ``fail``, 0 otherwise.
 Every command exits 2 on bad input, naming the file, line and field.
 
-A curation plan (``assay curate check PLAN``) is a YAML mapping; every section is optional::
-
-    time: discharged_at                  # dates a unit change (or give --time)
-    rules:                               # quality rules, as in assay.curation.run_rules
-      - {rule: not_null, column: patient_id}
-      - {rule: order, earlier: admitted_at, later: discharged_at}
-    plausibility:                        # column: measurement in assay.curation.MEASUREMENTS
-      creatinine_mg_dl: creatinine
-    duplicates: {near: true, id_columns: [encounter_id]}
-    constant: true                       # constant and near-constant columns
-    leakage:                             # within one file: from the outcome and the future
-      target: readmit_30d
-      prediction_time: discharged_at
-      feature_times: {hba1c: hba1c_resulted_at}
+A curation plan (``assay curate check PLAN``) is the YAML of
+:class:`assay.curation.CurationPlan` (see its module for the sections).
 """
 
 from __future__ import annotations
@@ -36,7 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from assay.cli._errors import exits_2_on_bad_input
+from assay.cli._errors import exits_2_on_bad_input, write_file
 from assay.curation import (
     ColumnSummary,
     CurationPlan,
@@ -91,11 +79,7 @@ def _names(text: str | None) -> list[str] | None:
 
 
 def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror}") from exc
-    console.print(f"written: {path}")
+    write_file(path, text, console)
 
 
 # profile ----------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""How every command reports bad input: one line on stderr and exit code 2."""
+"""How every command reports bad input (one line on stderr, exit code 2) and writes its files."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -11,7 +12,7 @@ from rich.console import Console
 
 from assay.errors import InputError, MissingExtraError, PlanError
 
-__all__ = ["errors", "exits_2_on_bad_input"]
+__all__ = ["errors", "exits_2_on_bad_input", "write_file"]
 
 errors = Console(stderr=True, highlight=False)
 
@@ -30,3 +31,12 @@ def exits_2_on_bad_input(command: F) -> F:
             raise typer.Exit(2) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def write_file(path: Path, text: str, console: Console) -> None:
+    """Write a command's output file (UTF-8) and say so; an unwritable path is bad input."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from exc
+    console.print(f"written: {path}")

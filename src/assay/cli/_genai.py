@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from assay.cli._errors import exits_2_on_bad_input
+from assay.cli._errors import exits_2_on_bad_input, write_file
 from assay.errors import InputError
 
 if TYPE_CHECKING:
@@ -45,11 +45,7 @@ def _plan(path: Path | None) -> EvalPlan:
 
 
 def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror}") from exc
-    console.print(f"written: {path}")
+    write_file(path, text, console)
 
 
 def _evaluate(data: Path, plan: EvalPlan) -> tuple[list[Record], Evaluation]:
