@@ -214,3 +214,19 @@ def test_evaluate_by_group_carries_group_records_and_suppresses_small_cells(
                           for r in hidden)
     kept = [r for r in document["metrics"] if r["group_value"] == "F" and r["metric"] == "auroc"]
     assert kept[0]["n"] == 397 and kept[0]["value"] == by_sex["F"]["value"]
+
+
+def test_bad_input_messages_keep_their_brackets(capsys: pytest.CaptureFixture[str]) -> None:
+    import typer
+
+    from assay.cli._errors import exits_2_on_bad_input
+    from assay.errors import MissingExtraError
+
+    @exits_2_on_bad_input
+    def needs_pdf() -> None:
+        raise MissingExtraError("pdf", "weasyprint")
+
+    with pytest.raises(typer.Exit) as exited:
+        needs_pdf()
+    assert exited.value.exit_code == 2
+    assert "pip install 'assay[pdf]'" in " ".join(capsys.readouterr().err.split())

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from assay.errors import InputError, MissingExtraError, PlanError
 
@@ -27,7 +28,7 @@ def exits_2_on_bad_input(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except (InputError, PlanError, MissingExtraError) as exc:
-            errors.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+            errors.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
             raise typer.Exit(2) from exc
 
     return wrapper  # type: ignore[return-value]
