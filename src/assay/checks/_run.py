@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +28,21 @@ from assay.subgroups import FairnessAudit, SegmentTable
 Status = Literal["pass", "warn", "fail", "error", "skipped"]
 STATUS_ORDER: tuple[Status, ...] = ("fail", "error", "warn", "pass", "skipped")
 """Statuses from the most to the least severe: the order reports list results in."""
+
+S = TypeVar("S", bound=str)
+
+
+def worst_status(statuses: Iterable[S], order: Sequence[S]) -> S:
+    """The most severe of ``statuses`` in ``order`` (most severe first); ``pass`` when none
+    is given (a record with no check has nothing that failed)."""
+    seen = set(statuses)
+    return next((s for s in order if s in seen), cast(S, "pass"))
+
+
+def status_counts(statuses: Iterable[S], order: Sequence[S]) -> dict[S, int]:
+    """How many of ``statuses`` are each status of ``order``, zeros included."""
+    counted = Counter(statuses)
+    return {s: counted.get(s, 0) for s in order}
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -160,14 +175,12 @@ class Run(BaseModel):
     @property
     def status(self) -> Status:
         """``fail`` if any check failed, else ``error``, ``warn``, ``pass`` in that order."""
-        statuses = {r.status for r in self.results}
-        return next((s for s in STATUS_ORDER if s in statuses), "pass")
+        return worst_status((r.status for r in self.results), STATUS_ORDER)
 
     @property
     def counts(self) -> dict[Status, int]:
         """How many checks ended in each status."""
-        counted = Counter(r.status for r in self.results)
-        return {s: counted.get(s, 0) for s in STATUS_ORDER}
+        return status_counts((r.status for r in self.results), STATUS_ORDER)
 
     @property
     def passed(self) -> bool:

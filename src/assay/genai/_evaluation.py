@@ -10,7 +10,6 @@ the plan. ``to_json(timings=False)`` gives the same bytes for the same records, 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assay._frozen import FROZEN
+from assay.checks._run import status_counts, worst_status
 from assay.genai._agreement import Calibration
 from assay.genai._judge import JudgeSummary
 from assay.genai._plan import EvalPlan
@@ -169,14 +169,12 @@ class Evaluation(BaseModel):
     @property
     def status(self) -> Status:
         """``fail`` if any check failed, else ``error``, ``warn``, ``pass`` in that order."""
-        statuses = {r.status for r in self.results}
-        return next((s for s in STATUS_ORDER if s in statuses), "pass")
+        return worst_status((r.status for r in self.results), STATUS_ORDER)
 
     @property
     def counts(self) -> dict[Status, int]:
         """How many checks ended in each status."""
-        counted = Counter(r.status for r in self.results)
-        return {s: counted.get(s, 0) for s in STATUS_ORDER}
+        return status_counts((r.status for r in self.results), STATUS_ORDER)
 
     @property
     def passed(self) -> bool:
