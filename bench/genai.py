@@ -49,6 +49,16 @@ def _evaluate_file(path: Path, embeddings: bool, ner: bool = True
     return time.perf_counter() - start, dict(evaluation.timings)
 
 
+def _ner_share(records: list) -> float:  # type: ignore[type-arg]
+    """The share of the outputs' tokens the NER model reads: the stretches around words that
+    could be part of a name."""
+    from assay.curation._phi import _name_windows, ner_pipeline
+
+    docs = [ner_pipeline().make_doc(r.output) for r in records]
+    read = sum(end - start for doc in docs for start, end in _name_windows(doc))
+    return read / sum(len(doc) for doc in docs)
+
+
 def _lexical_side_by_side(n: int) -> tuple[float, float]:
     """Seconds for ROUGE-1/2/L + sentence BLEU + chrF on ``n`` pairs: ours, then the peers'."""
     import sacrebleu
@@ -80,6 +90,7 @@ def run(args: argparse.Namespace) -> bool:
         print(f"local metrics, {len(records):,} records   {seconds:8.1f} s  "
               f"{len(records) / seconds:8.0f} records/s  (target < {TARGET_SECONDS:.0f} s)")
         print("  steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()))
+        print(f"  the NER model read {_ner_share(records):.1%} of the outputs' tokens")
         rules_only, _ = _evaluate_file(plain, embeddings=False, ner=False)
         print(f"  the same with PHI rules only (ner: false)  {rules_only:8.1f} s  "
               f"{len(records) / rules_only:8.0f} records/s")

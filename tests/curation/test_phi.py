@@ -17,8 +17,10 @@ import pandas as pd
 import pytest
 
 from assay.curation._phi import (
+    _detect,
     _is_clinical,
     _medication_names,
+    _name_windows,
     _ner_spans,
     detect_phi,
     detect_phi_batch,
@@ -27,7 +29,7 @@ from assay.curation._phi import (
 )
 from assay.curation._phi_redact import date_offset_days, redact
 from assay.curation._phi_rules import PhiSpan, rule_spans
-from assay.datasets import make_summary_records
+from assay.datasets import make_patient_message_records, make_summary_records
 from assay.datasets._notes import PHI_CATEGORIES, Note, make_clinical_notes
 from assay.errors import InputError, MissingExtraError
 
@@ -383,3 +385,28 @@ def test_faithful_summaries_hold_almost_no_names_and_injected_ones_are_found() -
         end = start + len(injected_text)
         hits += any(span.start < end and start < span.end for span in found)
     assert hits / len(injected) >= 0.95
+
+
+def test_the_model_run_around_possible_names_finds_what_it_finds_on_whole_texts(
+    corpus: list[Note],
+) -> None:
+    """The NER model reads only the stretches around words that could be part of a name. On
+    notes dense with names, on summaries and their source notes, and on patient messages, the
+    identifiers found are those found with the model run on each whole text; a summary sends the
+    model a fraction of its words."""
+    summaries = make_summary_records(200, seed=3)
+    messages = make_patient_message_records(200, seed=4)
+    texts = [note.text for note in corpus[:150]]
+    texts += [text for r in summaries for text in (r.output, r.source or "")]
+    texts += [text for r in messages for text in (r.input or "", r.output)]
+    whole = [_detect(doc, text) for doc, text in zip(ner_pipeline().pipe(texts), texts,
+                                                     strict=True)]
+    assert sum(span.source == "ner" for spans in whole for span in spans) > 150
+    assert detect_phi_batch(texts) == whole
+
+    make_doc = ner_pipeline().make_doc
+    docs = [make_doc(r.output) for r in summaries]
+    read = sum(end - start for doc in docs for start, end in _name_windows(doc))
+    share = read / sum(len(doc) for doc in docs)
+    print(f"\nthe model reads {share:.1%} of the summaries' tokens")
+    assert share < 0.2

@@ -19,6 +19,7 @@ A flag's detail names the category and never the identifier, which is PHI itself
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
@@ -49,6 +50,7 @@ _CATEGORY_WORDS = {
     "DEVICE": "a device identifier or serial number",
     "PLATE": "a vehicle identifier or licence plate number",
 }
+_ALPHANUMERIC_RUN = re.compile(r"[^\W_]+")  # what str.isalnum() accepts, run by run
 _NUMBER_LIKE = frozenset(
     {"PHONE", "FAX", "SSN", "MRN", "ACCOUNT", "ZIP", "DEVICE", "PLATE", "IP"}
 )  # fmt: skip
@@ -74,11 +76,15 @@ class _Thread:
     def __init__(self, text: str) -> None:
         lowered = text.casefold()
         self.folded = " ".join(lowered.split())
-        positions = [index for index, character in enumerate(lowered) if character.isalnum()]
-        self.alphanumeric = "".join(lowered[index] for index in positions)
-        self.starts_run = [index == 0 or not lowered[index - 1].isalnum() for index in positions]
-        self.ends_run = [index + 1 == len(lowered) or not lowered[index + 1].isalnum()
-                         for index in positions]
+        runs = _ALPHANUMERIC_RUN.findall(lowered)
+        self.alphanumeric = "".join(runs)
+        self.run_starts: set[int] = set()
+        self.run_ends: set[int] = set()
+        offset = 0
+        for run in runs:
+            self.run_starts.add(offset)
+            offset += len(run)
+            self.run_ends.add(offset)
 
     def holds(self, identifier: str, category: str) -> bool:
         """Whether the identifier appears in the thread as a whole word or a whole number."""
@@ -96,9 +102,10 @@ class _Thread:
         return False
 
     def _holds_number(self, key: str) -> bool:
+        """Whether ``key`` is one or more whole consecutive runs of letters and digits."""
         position = self.alphanumeric.find(key) if key else -1
         while position >= 0:
-            if self.starts_run[position] and self.ends_run[position + len(key) - 1]:
+            if position in self.run_starts and position + len(key) in self.run_ends:
                 return True
             position = self.alphanumeric.find(key, position + 1)
         return False
@@ -106,11 +113,12 @@ class _Thread:
 
 def _leaks(record: Record, spans: Sequence[PhiSpan], policy: PhiPolicy) -> Score:
     output = record.output
-    thread = _Thread("\n".join(text for text in (record.input, record.source) if text))
+    thread = (_Thread("\n".join(text for text in (record.input, record.source) if text))
+              if policy == "thread" and spans else None)
     flags = []
     for span in spans:
         identifier = output[span.start:span.end]
-        if policy == "thread" and thread.holds(identifier, span.category):
+        if thread is not None and thread.holds(identifier, span.category):
             continue
         what = _CATEGORY_WORDS.get(span.category, f"an identifier ({span.category})")
         why = ("identifiers are not allowed under policy 'none'" if policy == "none" else
