@@ -193,6 +193,11 @@ def test_cache_makes_reruns_free_and_keeps_no_prompt(chat_server: ChatServer,
         assert fresh_client.chat(MESSAGES).cached
         assert fresh_client.chat(MESSAGES, temperature=0.7).cached is False
     assert len(chat_server.requests) == 3
+    elsewhere = settings.model_copy(update={"base_url": chat_server.url.replace("/v1", "/b/v1")})
+    with ChatClient(elsewhere) as other_server:  # same model name, another endpoint
+        answer = other_server.chat(MESSAGES)
+    assert answer.cached is False and answer.request_key != first.request_key
+    assert chat_server.requests[-1].path == "/b/v1/chat/completions"
     stored = all_text(tmp_path / "cache")
     assert "Jane Roe" not in stored and "apixaban" not in stored
 

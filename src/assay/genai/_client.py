@@ -9,8 +9,9 @@ never written to the cache or to logs.
 Every call returns a :class:`ChatResult`; a timeout or an HTTP error that outlasts the
 retries is reported in it (``error_kind``, ``error``) rather than raised, so that a judge can
 record the item as unscored with the reason. Answers are cached on disk under a hash of the
-request body (model, messages, temperature, seed, max_tokens, response_format): rerunning the
-same evaluation makes no requests. Only the answer text, token counts and finish reason are
+endpoint and the request body (model, messages, temperature, seed, max_tokens,
+response_format): rerunning the same evaluation makes no requests, and two servers that serve
+a model of the same name do not share answers. Only the answer text, token counts and finish reason are
 cached, not the prompt.
 """
 
@@ -133,7 +134,7 @@ class ChatResult(BaseModel):
     ``usage`` is None when the server did not report tokens; ``cost`` is the estimated cost
     of the requests made for this call (0 for a cache hit; None without prices or usage).
     ``latency_s`` includes retries and waits; ``waits_s`` lists each wait before a retry.
-    ``request_key`` is the hash of the request body that keys the cache.
+    ``request_key`` is the hash of the endpoint and request body that keys the cache.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -253,7 +254,7 @@ class ChatClient:
         body = self.request_body(messages, seed=seed, temperature=temperature,
                                  json_schema=json_schema)
         payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        key = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        key = hashlib.sha256(f"{self.config.endpoint}\n{payload}".encode()).hexdigest()
         started = time.perf_counter()
         hit = self._cache_read(key)
         if hit is not None:
