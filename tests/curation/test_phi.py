@@ -343,7 +343,7 @@ def test_capitals_are_a_name_only_in_a_header() -> None:
         assert _is_clinical(list(doc[first:last]), doc[last]) is clinical, text
 
 
-def test_medication_names_come_from_the_genai_lexicon() -> None:
+def test_medication_names_come_from_the_shared_lexicon() -> None:
     names = _medication_names()
     assert _medication_names() is names  # read once
     assert {"plavix", "clopidogrel", "klor con", "potassium chloride", "sertraline"} <= names

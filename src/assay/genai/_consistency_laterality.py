@@ -4,7 +4,7 @@ A side is read before a body part (``left knee``, ``L knee``, ``right-sided ches
 ``bilateral lower extremities``, ``both knees``, with up to three words between: ``left total
 knee``), after it (``knee on the right``, ``knees bilaterally``, ``knee (left)``) or inside a
 standard abbreviation (``LLE``, ``RUQ``, ``RLL``, ``LBBB``). Body parts and sided findings
-(``breath sounds``, ``crackles``) come from the shipped list (``lexicons/body_parts.txt``),
+(``breath sounds``, ``crackles``) come from the shipped list (``assay/lexicons/body_parts.txt``),
 singular or plural, with synonyms made one (``leg`` is ``lower extremity``) and each in a region
 (``lung``, ``lower limb``). The single letters ``L`` and ``R`` count only in capitals. A side
 with no listed part is kept with the words it qualifies (``right heart failure``).

@@ -1,4 +1,4 @@
-"""The word lists behind the consistency checks, shipped as plain text in ``lexicons/``.
+"""The word lists behind the consistency checks, shipped as plain text in ``assay/lexicons/``.
 
 * ``medications.txt``: generic names with their usual brands, abbreviations and international
   names; ``name=generic`` maps a brand to its generic and ``name=generic+generic`` a
@@ -241,7 +241,7 @@ def body_parts() -> PhraseIndex[BodyPart]:
 
 
 def _packaged(name: str) -> str:
-    return files("assay.genai").joinpath("lexicons", name).read_text(encoding="utf-8")
+    return files("assay").joinpath("lexicons", name).read_text(encoding="utf-8")
 
 
 def _entries(text: str, where: str, *, sections: bool = False
