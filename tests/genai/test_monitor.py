@@ -12,15 +12,19 @@ discharge notes.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
+from typer.testing import CliRunner
 
+from assay.cli._app import app
 from assay.datasets import make_patient_message_records, make_summary_records
 from assay.errors import InputError, PlanError
 from assay.genai import EvalPlan, Record
@@ -238,6 +242,46 @@ def check_audit_and_notifications(store: Store, run: MonitorRun, folder: Path) -
     # a backfill's digest lists what is still live: resolved alerts need no one's attention
     assert [a["rule"] for a in sent[0]["payload"]["alerts"]] == ["input-drift",
                                                                  "shorter-outputs"]
+
+
+def test_the_monitoring_report_draws_a_genai_monitor(log: Log, tmp_path: Path) -> None:
+    """``assay monitor run`` and ``report`` on a generative application's monitor: the
+    windows table of outputs; in the report, the status from the live alerts, each flag type's
+    windows and latest share with its Wilson interval, the output measures against the
+    reference, every window in the table and the input drift, and none of the predictive
+    report's outcome sections."""
+
+    write_monitor(tmp_path, log)
+    url = f"sqlite:///{tmp_path / 'assay.db'}"
+    runner = CliRunner()
+    ran = runner.invoke(app, ["monitor", "run", str(tmp_path / "monitor.yaml"), "--url", url,
+                              "--as-of", (START + timedelta(weeks=WEEKS)).date().isoformat()])
+    assert ran.exit_code == 0, ran.output
+    assert "PHI leaks" in ran.output and "O:E" not in ran.output
+    page = tmp_path / "monitor.html"
+    result = runner.invoke(app, ["monitor", "report", str(tmp_path / "monitor.yaml"),
+                                 "--html", str(page), "--url", url])
+    assert result.exit_code == 0, result.output
+    html = page.read_text(encoding="utf-8")
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+    assert 'data-status="amber"' in html
+    assert "AMBER: 2 warning alerts open" in text
+    assert ("phi_leak (an identifier the output must not hold): raised in 2 of 10 windows "
+            "(2026-02-09 to 2026-02-15 first, 2026-02-16 to 2026-02-22 last); latest window "
+            "0 of 80 (0.0%, 95% CI 0.0%–4.6%); on the reference 0.0% (0.0%–2.3%).") in text
+    low, high = proportion_confint(16, 80, method="wilson")
+    assert f"20.0% ({100 * low:.1f}%–{100 * high:.1f}%)" in text
+    assert "length_words (length in words): 55.58 (49.14–62.01) in the latest window, on " \
+           "the reference 78.90" in text
+    rows = re.findall(r'<tr><th scope="row">(\d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d)</th>', html)
+    assert len(rows) == WEEKS and rows[0].startswith("2026-03-09")
+    assert "reached AUROC 0.801" in text and "most telling: readability_grade" in text
+    assert html.count("<svg") == 6  # volume, flags, three measures, input drift
+    for heading in ("Flags in the outputs", "Output measures", "Input drift"):
+        assert f">{heading}</h2>" in html
+    for predictive in ("Performance and calibration", "Fairness over time", "Data quality",
+                       "Outcome window"):
+        assert predictive not in html
 
 
 # refusals and descriptors -------------------------------------------------------------------

@@ -234,10 +234,11 @@ def _print_run(store: Store, spec: MonitorSpec, outcome: MonitorRun) -> None:
     status = {(s.result.window_start, s.result.window_end): s.status
               for s in MonitorRecords(store).windows(spec.name)}
     if outcome.evaluated:
-        console.print(_windows_table(
-            f"Windows of {spec.name} evaluated as of {outcome.as_of:%Y-%m-%d %H:%M} UTC",
-            [(r, status.get((r.window_start, r.window_end), "green"))
-             for r in outcome.evaluated]))
+        title = f"Windows of {spec.name} evaluated as of {outcome.as_of:%Y-%m-%d %H:%M} UTC"
+        rows = [(r, status.get((r.window_start, r.window_end), "green"))
+                for r in outcome.evaluated]
+        console.print(_windows_table(title, rows) if spec.genai is None
+                      else _output_windows_table(title, rows))
     if outcome.alerts:
         console.print(_alerts_table("Live alerts", outcome.alerts, full_ids=False,
                                     show_monitor=False))
@@ -265,6 +266,22 @@ def _windows_table(title: str, rows: list[tuple[WindowResult, str]],
         if raised is not None:
             cells.append(str(raised.get(result.window_start, 0)))
         table.add_row(*cells)
+    return table
+
+
+def _output_windows_table(title: str, rows: list[tuple[WindowResult, str]]) -> Table:
+    """A generative application's windows: outputs, PHI leaks, refusals and input drift."""
+    table = Table(title=title, caption="under each value its 95 % interval", **_COMPACT)
+    for column in ("window", "outputs", "PHI leaks", "refusals", "input drift AUROC",
+                   "status"):
+        table.add_column(column, justify="left" if column in {"window", "status"} else "right",
+                         no_wrap=True)
+    for result, colour in rows:
+        last = (result.window_end - timedelta(days=1)).date()
+        table.add_row(f"{result.window_start.date()}\nto {last}", str(result.n),
+                      _signal(result, "flag_rate.phi_leak"), _signal(result, "refusal_rate"),
+                      _signal(result, "input_drift_auroc"),
+                      f"[{_COLOUR.get(colour, 'default')}]{colour}[/]")
     return table
 
 

@@ -38,6 +38,7 @@ FLAG_WORDS: dict[str, str] = {
     "schema_violation": "JSON that breaks the required schema",
     "missing_section": "a required section heading is missing",
     "judge_unscored": "the judge gave no usable score",
+    "refusal": "the output declines the request (“I can't help with…”)",
 }
 """What each flag type means, in the words the report uses."""
 

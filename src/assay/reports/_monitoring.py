@@ -1,5 +1,8 @@
 """The monitoring report of one monitor: status, data, drift, performance, fairness, alerts.
 
+A generative application's monitor (``genai:``) gets the same page with its own sections
+(:mod:`assay.reports._monitoring_genai`): outputs, flags, output measures and input drift.
+
 Drawn from the windows, alerts and delivery log stored by :func:`assay.monitoring.run_monitor`
 (nothing is recomputed), in the order of the governance reference's monthly performance report:
 a GREEN / AMBER / RED status with its reason first, then volume and flag rate, data quality,
@@ -18,6 +21,13 @@ from typing import TYPE_CHECKING
 from assay.errors import InputError, MissingExtraError
 from assay.reports import _monitoring_plots as plots
 from assay.reports._format import format_count, format_percent, format_threshold, metric_title
+from assay.reports._monitoring_genai import CONTENTS as GENAI_CONTENTS
+from assay.reports._monitoring_genai import (
+    genai_facts,
+    genai_reading_notes,
+    genai_sections,
+    genai_summary,
+)
 from assay.reports._monitoring_sections import (
     _STATUS,
     View,
@@ -186,19 +196,34 @@ def build_view(records: MonitorRecords, monitor: str, *, as_of: datetime | None)
     product = (f"{spec.product}, version {spec.version}" if spec.product and spec.version
                else "not linked to a registered product version")
     first, last = windows[0].result, latest.result
+    span = (f"{len(windows)} {spec.windows}, {first.window_start.date()} to "
+            f"{(last.window_end - _DAY).date()}")
+    alert_count = ("Alerts", f"{len(live)} live, {len(alerts) - len(live)} resolved")
+    deliveries = records.deliveries(monitor)
+    if spec.genai is not None:
+        view = View(
+            title=f"Monitoring report: {spec.name}", status=(colour, word, css, symbol),
+            reason=reason, facts=[("Monitor", spec.name), ("Product and version", product),
+                                  ("Windows", span), ("As of", seen.date().isoformat()),
+                                  *genai_facts(spec), alert_count],
+            summary=genai_summary(windows, live), assumption=None,
+            assay_version=__version__, contents=list(GENAI_CONTENTS))
+        genai_sections(view, windows)
+        alerts_section(view, spec, alerts, live, deliveries)
+        view.reading = genai_reading_notes()
+        return view
     threshold = format_threshold(spec.threshold) if spec.threshold is not None else None
     facts = [
         ("Monitor", spec.name),
         ("Product and version", product),
-        ("Windows", f"{len(windows)} {spec.windows}, {first.window_start.date()} to "
-                    f"{(last.window_end - _DAY).date()}"),
+        ("Windows", span),
         ("As of", seen.date().isoformat()),
         ("Outcome and score", f"“{spec.roles.target}”, score “{spec.score}”"
                               + (f", threshold {threshold}" if threshold else "")),
         ("Outcome window", f"{spec.outcome_window}"
                            + (f"; outcomes dated by “{spec.label_time}”" if spec.label_time
                               else "")),
-        ("Alerts", f"{len(live)} live, {len(alerts) - len(live)} resolved"),
+        alert_count,
     ]
     timeline = plots.timeline(windows)
     view = View(
@@ -211,7 +236,7 @@ def build_view(records: MonitorRecords, monitor: str, *, as_of: datetime | None)
     quality_section(view, spec, windows, timeline)
     performance_section(view, spec, windows, revisions, timeline)
     fairness_section(view, windows, timeline)
-    alerts_section(view, spec, alerts, live, records.deliveries(monitor))
+    alerts_section(view, spec, alerts, live, deliveries)
     view.reading = reading_notes(spec, view.assumption)
     return view
 

@@ -71,6 +71,12 @@ def _figure(rows: int = 1, height: float = 3.0, width: float = 7.2
         yield figure, list(axes)
 
 
+def _span(axes: Axes, timeline: Timeline) -> None:
+    """The whole monitored period on the x axis, also when the first or last windows have no
+    value."""
+    axes.set_xlim(cast(Any, timeline.starts[0]), cast(Any, timeline.ends[-1]))
+
+
 def _dates(axes: Axes) -> None:
     import matplotlib.dates
 
@@ -98,15 +104,16 @@ def _shade_immature(axes: Axes, timeline: Timeline) -> bool:
 
 
 def volume_svg(timeline: Timeline, volume: list[float], flag_rate: Series | None,
-               *, reference_flag_rate: float | None, threshold: str | None) -> str:
-    """Predictions per window (bars) and the share flagged with its 95% CI band."""
+               *, reference_flag_rate: float | None, threshold: str | None,
+               noun: str = "Predictions") -> str:
+    """``noun`` per window (bars) and the share flagged with its 95% CI band."""
     rows = 2 if flag_rate is not None else 1
     with _figure(rows, 2.4 * rows + 0.7) as (figure, axes):
         widths = [(b - a).total_seconds() / 86400 * 0.8
                   for a, b in zip(timeline.starts, timeline.ends, strict=True)]
         axes[0].bar(cast(Any, timeline.middles), volume, width=widths, color=COLOURS["band"],
                     edgecolor=COLOURS["model"], linewidth=0.6)
-        axes[0].set_ylabel("Predictions")
+        axes[0].set_ylabel(noun)
         axes[0].set_title("Volume per window")
         axes[0].set_ylim(bottom=0)
         if flag_rate is not None:
@@ -124,10 +131,12 @@ def volume_svg(timeline: Timeline, volume: list[float], flag_rate: Series | None
             ax.set_ylim(bottom=0)
             figure.legend(loc="outside lower center", ncols=3, fontsize=8)
         _dates(axes[-1])
-        return _svg(figure, slug="monitor-volume", title="Volume and flag rate per window",
-                    description="Bars: predictions per window. Line: share of predictions at "
-                                "or above the threshold, with its 95% CI band; dashed: the "
-                                "reference flag rate.")
+        title = "Volume and flag rate per window" if flag_rate is not None else "Volume per window"
+        return _svg(figure, slug="monitor-volume", title=title,
+                    description=f"Bars: {noun.lower()} per window."
+                                + (" Line: share at or above the threshold, with its 95% CI "
+                                   "band; dashed: the reference flag rate."
+                                   if flag_rate is not None else ""))
 
 
 def _percent() -> Any:
@@ -233,6 +242,7 @@ def metric_svg(timeline: Timeline, *, title: str, realised: Series | None,
                           elinewidth=0.9, capsize=1.5, label="measured, 95% CI")
         axes.set_title(title)
         figure.legend(loc="outside lower center", ncols=2, fontsize=8)
+        _span(axes, timeline)
         _dates(axes)
         return _svg(figure, slug=f"monitor-metric-{_slug(title)}", title=f"{title} per window",
                     description=f"{title} measured in each window with its 95% CI, the "
@@ -242,7 +252,10 @@ def metric_svg(timeline: Timeline, *, title: str, realised: Series | None,
 
 
 def subgroup_svg(timeline: Timeline, *, title: str, groups: Mapping[str, Series],
-                 overall: Series | None, percent: bool) -> str:
+                 overall: Series | None, percent: bool,
+                 description: str = "Each group's value per window with its 95% CI band; gaps "
+                                    "are windows where the value is suppressed or undefined.",
+                 ) -> str:
     """Each group's value per window with its CI band; suppressed windows are gaps."""
     with _figure(1, 3.2) as (figure, (axes,)):
         x = timeline.middles
@@ -259,10 +272,10 @@ def subgroup_svg(timeline: Timeline, *, title: str, groups: Mapping[str, Series]
             axes.yaxis.set_major_formatter(_percent())
         axes.set_title(title)
         figure.legend(loc="outside lower center", ncols=5, fontsize=8)
+        _span(axes, timeline)
         _dates(axes)
         return _svg(figure, slug=f"monitor-groups-{_slug(title)}", title=title,
-                    description="Each group's value per window with its 95% CI band; gaps are "
-                                "windows where the value is suppressed or undefined.")
+                    description=description)
 
 
 # From stored windows to figures ----------------------------------------------------------

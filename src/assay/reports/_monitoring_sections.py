@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from assay.monitoring import Alert, MonitorSpec, StoredWindow
 
 __all__ = [
-    "FAIRNESS_BAND", "TABLE_WINDOWS", "Figure", "View", "alert_title", "alerts_section",
+    "CONTENTS", "FAIRNESS_BAND", "TABLE_WINDOWS", "Figure", "View", "alert_title", "alerts_section",
     "fairness_section", "interval", "performance_section", "quality_section", "reading_notes",
     "volume_section",
 ]
@@ -35,6 +35,11 @@ TABLE_WINDOWS = 12
 FAIRNESS_BAND = (0.8, 1.25)
 """Ratio of a group's value to all patients' outside which the fairness table marks it
 (Seismometer's default, τ = 0.25)."""
+CONTENTS = [("status", "Status"), ("volume", "Volume and flag rate"),
+            ("quality", "Data quality"), ("drift", "Drift"),
+            ("performance", "Performance and calibration"), ("fairness", "Fairness over time"),
+            ("alerts", "Alerts and actions"), ("reading", "How to read this report")]
+"""The sections of a predictive model's report, in order: ``(anchor, heading)``."""
 _STATUS = {"green": ("GREEN", "pass", "✓"), "amber": ("AMBER", "warn", "!"),
            "red": ("RED", "fail", "✗")}
 
@@ -59,6 +64,8 @@ class View:
     assumption: str | None
     estimates_in_use: bool = False
     """The latest window still lacks outcomes, so label-free estimates stand in."""
+    contents: list[tuple[str, str]] = field(default_factory=lambda: list(CONTENTS))
+    """The sections shown, in order: ``(anchor, heading)``."""
     volume: list[Figure] = field(default_factory=list)
     volume_text: list[str] = field(default_factory=list)
     quality: list[str] = field(default_factory=list)
@@ -71,6 +78,8 @@ class View:
     table_rows: list[list[str]] = field(default_factory=list)
     revisions: list[list[str]] = field(default_factory=list)
     revision_head: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    flag_figures: list[Figure] = field(default_factory=list)
     fairness: list[str] = field(default_factory=list)
     fairness_figures: list[Figure] = field(default_factory=list)
     fairness_head: list[str] = field(default_factory=list)
