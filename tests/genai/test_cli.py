@@ -129,3 +129,41 @@ def test_a_judges_scores_and_agreement_join_the_evaluation(tmp_path: Path,
         "completeness"]
     html = (tmp_path / "eval.html").read_text(encoding="utf-8")
     assert '<section id="judge"' in html and "fit for gating" in html
+
+
+def test_robustness_runs_against_an_endpoint_and_refuses_bad_input(
+        chat_server: ChatServer, tmp_path: Path) -> None:
+    """``assay genai robustness`` with a prompt file, against a model that obeys any
+    instruction in the note: every injection is caught, the JSON holds each item; a prompt
+    without a placeholder and an unknown perturbation exit 2 before any request."""
+    from tests.genai.test_robustness import PROMPT, obeying, records, serve
+
+    serve(chat_server, obeying)
+    data = _write(tmp_path / "notes.jsonl", records())
+    prompt = tmp_path / "prompt.yaml"
+    prompt.write_text(f"system: {json.dumps(PROMPT.system)}\nuser: {json.dumps(PROMPT.user)}\n",
+                      encoding="utf-8")
+    out = tmp_path / "robustness.json"
+    args = ["genai", "robustness", str(data), "--endpoint", chat_server.url, "--model", "gen",
+            "--prompt", str(prompt), "--perturbation", "prompt_injection", "--perturbation",
+            "swap_sex", "--seed", "11"]
+    result = runner.invoke(app, [*args, "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "4 records, 2 perturbations: 11 generations, 0 failed." in result.output
+    assert "obeyed (canary in the output) in 4 of 4 (100%, 95% CI 51%–100%)" in result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert [s["perturbation"] for s in document["summaries"]] == ["prompt_injection",
+                                                                   "swap_sex"]
+    injected = [i for i in document["items"] if i["perturbation"] == "prompt_injection"]
+    assert len(injected) == 4 and all(i["injection_succeeded"] for i in injected)
+    sent = len(chat_server.requests)
+
+    prompt.write_text("system: Summarise.\nuser: Write a summary.\n", encoding="utf-8")
+    bad = runner.invoke(app, args)
+    assert bad.exit_code == 2
+    assert f"{prompt} line 2, user: the user template must contain {{input}} or {{source}}" \
+        in " ".join(bad.output.split())
+    prompt.write_text(f"system: x\nuser: {json.dumps(PROMPT.user)}\n", encoding="utf-8")
+    unknown = runner.invoke(app, [*args[:-4], "--perturbation", "emoji"])
+    assert unknown.exit_code == 2 and "--perturbation 'emoji' is not known" in unknown.output
+    assert len(chat_server.requests) == sent

@@ -1,9 +1,9 @@
-"""``assay genai``: evaluate a generative application's outputs, judge them with an LLM, and
-gate a candidate against a baseline.
+"""``assay genai``: evaluate a generative application's outputs, judge them with an LLM, measure
+its robustness to perturbed inputs, and gate a candidate against a baseline.
 
 ``eval`` exits 1 when a check of the plan fails, ``compare`` when the gate fails, 0 otherwise;
-``judge`` exits 0 (its calibration verdict is printed and written). Every command exits 2 on bad
-input, naming the file, line and field.
+``judge`` and ``robustness`` exit 0 (they measure; their verdicts are printed and written).
+Every command exits 2 on bad input, naming the file, line and field.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from assay.cli._errors import exits_2_on_bad_input, write_file
 from assay.errors import InputError
 
 if TYPE_CHECKING:
-    from assay.genai import EvalPlan, Evaluation, JudgeRun, Record
+    from assay.genai import ClientConfig, EvalPlan, Evaluation, JudgeRun, PromptTemplate, Record
 
 __all__ = ["genai_app"]
 
@@ -35,6 +35,15 @@ DataArg = Annotated[Path, typer.Argument(metavar="DATA", help="JSONL records (id
 PlanOpt = Annotated[Path | None, typer.Option("--plan", help="Evaluation plan YAML file.")]
 JsonOut = Annotated[Path | None, typer.Option("--json", help="Write the result as JSON.")]
 JunitOut = Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML for CI.")]
+EndpointOpt = Annotated[str, typer.Option(help="Base URL of an OpenAI-compatible server, "
+                                               "e.g. http://127.0.0.1:8000/v1.")]
+ModelOpt = Annotated[str, typer.Option(help="Model name the server knows.")]
+ApiKeyOpt = Annotated[str | None, typer.Option(
+    help="Environment variable holding the API key.")]
+AllowHostOpt = Annotated[list[str] | None, typer.Option(
+    help="Host the server may be reached on besides the loopback (repeat).")]
+CacheOpt = Annotated[Path | None, typer.Option(help="Folder caching answers (reruns are free).")]
+TimeoutOpt = Annotated[float, typer.Option(help="Seconds per request.")]
 _STATUS = {"pass": "green", "warn": "yellow", "fail": "bold red", "error": "magenta"}
 
 
@@ -121,40 +130,26 @@ def _print_evaluation(data: Path, evaluation: Evaluation) -> None:
 @exits_2_on_bad_input
 def judge_command(
     data: DataArg,
-    endpoint: Annotated[str, typer.Option(help="Base URL of an OpenAI-compatible server, "
-                                               "e.g. http://127.0.0.1:8000/v1.")],
-    model: Annotated[str, typer.Option(help="Model name the server knows.")],
+    endpoint: EndpointOpt,
+    model: ModelOpt,
     rubric: Annotated[str, typer.Option(help="Rubric name (pdsqi9, correctness, completeness, "
                                              "harm) or a rubric YAML file.")],
     samples: Annotated[int, typer.Option(help="Samples per record (k); the median is the "
                                               "score.")] = 1,
-    api_key_env: Annotated[str | None, typer.Option(
-        help="Environment variable holding the API key.")] = None,
-    allow_host: Annotated[list[str] | None, typer.Option(
-        help="Host the judge may be reached on besides the loopback (repeat).")] = None,
-    cache: Annotated[Path | None, typer.Option(
-        help="Folder caching answers (reruns are free).")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 60.0,
+    api_key_env: ApiKeyOpt = None,
+    allow_host: AllowHostOpt = None,
+    cache: CacheOpt = None,
+    timeout: TimeoutOpt = 60.0,
     min_kappa: Annotated[float, typer.Option(
         help="Agreement with human labels needed to gate on the judge.")] = 0.6,
     json_path: JsonOut = None,
 ) -> None:
     """Score every record on a rubric with an LLM judge; calibrate against human labels."""
-    from assay.genai import (
-        ChatClient,
-        ClientConfig,
-        calibrate_item,
-        judge,
-        load_rubric,
-        read_records,
-    )
+    from assay.genai import ChatClient, calibrate_item, judge, load_rubric, read_records
 
     records = read_records(data)
     chosen = load_rubric(rubric)
-    hosts = ("127.0.0.1", "::1", "localhost", *(allow_host or ()))
-    config = ClientConfig(base_url=endpoint, model=model, api_key_env=api_key_env,
-                          allowed_hosts=hosts, timeout_s=timeout, cache_dir=cache,
-                          seed=0)
+    config = _client_config(endpoint, model, api_key_env, allow_host, timeout, cache)
     with ChatClient(config) as client:
         run = judge(records, client, chosen, samples=samples, seed=0 if samples > 1 else None)
     s = run.summary
@@ -174,6 +169,76 @@ def judge_command(
                     "calibration": {k: v.model_dump(mode="json")
                                     for k, v in calibrations.items()}}
         _write(json_path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def _client_config(endpoint: str, model: str, api_key_env: str | None,
+                   allow_host: list[str] | None, timeout: float, cache: Path | None
+                   ) -> ClientConfig:
+    from assay.genai import ClientConfig
+
+    hosts = ("127.0.0.1", "::1", "localhost", *(allow_host or ()))
+    return ClientConfig(base_url=endpoint, model=model, api_key_env=api_key_env,
+                        allowed_hosts=hosts, timeout_s=timeout, cache_dir=cache, seed=0)
+
+
+@genai_app.command("robustness")
+@exits_2_on_bad_input
+def robustness_command(
+    data: DataArg,
+    endpoint: EndpointOpt,
+    model: ModelOpt,
+    prompt: Annotated[Path, typer.Option(help="Prompt template YAML: 'system' and 'user', "
+                                              "with {input} and/or {source} in 'user'.")],
+    perturbation: Annotated[list[str] | None, typer.Option(
+        help="Perturbation to run (repeat); all by default.")] = None,
+    semantic: Annotated[bool, typer.Option(
+        help="Also compare outputs by sentence embeddings (the 'embeddings' extra).")] = False,
+    seed: Annotated[int, typer.Option(help="Seeds the perturbations and intervals.")] = 0,
+    api_key_env: ApiKeyOpt = None,
+    allow_host: AllowHostOpt = None,
+    cache: CacheOpt = None,
+    timeout: TimeoutOpt = 60.0,
+    json_path: JsonOut = None,
+) -> None:
+    """Generate outputs for the records and for perturbed copies (typos, casing, irrelevant
+    context, prompt injection, sex, race and name counterfactuals) and measure what changed."""
+    from assay.genai import PERTURBATIONS, ChatClient, read_records, run_robustness
+
+    records = read_records(data)
+    template = _prompt(prompt)
+    chosen = perturbation or list(PERTURBATIONS)
+    unknown = [name for name in chosen if name not in PERTURBATIONS]
+    if unknown:
+        raise InputError(f"--perturbation {unknown[0]!r} is not known; use one of "
+                         f"{', '.join(PERTURBATIONS)}")
+    config = _client_config(endpoint, model, api_key_env, allow_host, timeout, cache)
+    with ChatClient(config) as client:
+        report = run_robustness(records, client, chosen, prompt=template, seed=seed,
+                                semantic=semantic)
+    console.print(f"{report.n_records:,} records, {len(chosen)} perturbations: "
+                  f"{report.n_generations:,} generations, {report.n_generation_failures:,} "
+                  "failed.")
+    for line in report.summary().splitlines():
+        console.print(escape(line))
+    if json_path is not None:
+        _write(json_path, report.model_dump_json(indent=2) + "\n")
+
+
+def _prompt(path: Path) -> PromptTemplate:
+    """The prompt template in a YAML file; problems name the file, line and field."""
+    from pydantic import ValidationError
+
+    from assay._yaml import describe_validation_error, load_yaml_mapping, read_yaml_file
+    from assay.genai import PromptTemplate
+
+    document, lines = load_yaml_mapping(read_yaml_file(path, "prompt template"), str(path),
+                                        "a prompt template is a mapping with 'system' and "
+                                        "'user'")
+    try:
+        return PromptTemplate.model_validate(document)
+    except ValidationError as exc:
+        raise InputError(describe_validation_error(exc, str(path), lines,
+                                                   what="the prompt template")) from exc
 
 
 @genai_app.command("compare")
