@@ -18,8 +18,6 @@ import pytest
 
 from assay.curation._phi import (
     _detect,
-    _is_clinical,
-    _medication_names,
     _name_windows,
     _ner_spans,
     detect_phi,
@@ -27,6 +25,7 @@ from assay.curation._phi import (
     detect_phi_in_column,
     ner_pipeline,
 )
+from assay.curation._phi_names import _is_clinical, _medication_names
 from assay.curation._phi_redact import date_offset_days, redact
 from assay.curation._phi_rules import PhiSpan, rule_spans
 from assay.datasets import make_patient_message_records, make_summary_records
