@@ -14,8 +14,8 @@ from statsmodels.stats.proportion import proportion_confint
 
 import assay.genai._gate as gate
 from assay.errors import InputError, PlanError
-from assay.genai import Flag, ItemResult
-from assay.genai._gate import GateSpec, mcnemar, regression_gate, resampled_means
+from assay.genai import Flag, GateSpec, ItemResult
+from assay.genai._gate import mcnemar, regression_gate, resampled_means
 
 N = 300
 

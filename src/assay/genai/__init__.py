@@ -25,7 +25,8 @@ from assay.genai._evaluation import (
     MetricSummary,
     Summary,
 )
-from assay.genai._gate import (
+from assay.genai._gate import regression_gate
+from assay.genai._gate_spec import (
     FlagChange,
     FlagRule,
     GateCheck,
@@ -33,7 +34,6 @@ from assay.genai._gate import (
     GateSpec,
     MetricChange,
     MetricRule,
-    regression_gate,
 )
 from assay.genai._judge import JudgeRun, JudgeScore, JudgeSummary, calibrate_item, judge
 from assay.genai._judge_pairwise import PairwiseResult, compare_pairwise

@@ -37,7 +37,7 @@ from assay._yaml import describe_validation_error, load_yaml_mapping, read_yaml_
 from assay.checks._conditions import ConditionText
 from assay.data import json_fingerprint
 from assay.errors import InputError, PlanError
-from assay.genai._gate import GateSpec
+from assay.genai._gate_spec import GateSpec
 from assay.genai._phi_leak import PhiPolicy
 from assay.genai._records import Task
 
