@@ -11,14 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assay.curation._profile import (
-    QUANTILE_RANKS,
-    Profile,
-    epoch_seconds,
-    merge_profiles,
-    profile,
-)
+from assay.curation._profile import Profile, merge_profiles, profile
 from assay.curation._profile_compare import compare_profiles
+from assay.curation._profile_numeric import QUANTILE_RANKS, epoch_seconds
 from assay.drift import ks_statistic, psi
 from assay.errors import InputError
 

@@ -50,14 +50,13 @@ from assay.curation._plausibility import (
 from assay.curation._profile import (
     ColumnProfile,
     ColumnSummary,
-    DayGap,
-    HistogramBin,
     Profile,
     TopValue,
     merge_profiles,
     profile,
 )
 from assay.curation._profile_compare import ProfileDriftRecord, compare_profiles
+from assay.curation._profile_numeric import DayGap, HistogramBin
 from assay.curation._rules import (
     AllowedValuesRule,
     Finding,
