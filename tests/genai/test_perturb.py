@@ -10,22 +10,20 @@ import pytest
 from assay.errors import InputError
 from assay.genai._consistency import consistency_flags
 from assay.genai._consistency_quantities import quantities
+from assay.genai._counterfactuals import swap_name, swap_race, swap_sex
 from assay.genai._lexicon import default_lexicon
 from assay.genai._perturb import (
     _DISTRACTORS,
     COUNTERFACTUALS,
     PERTURBATIONS,
-    Perturbed,
     canary_for,
     casing,
     irrelevant_context,
     perturb,
     prompt_injection,
-    swap_name,
-    swap_race,
-    swap_sex,
     typos,
 )
+from assay.genai._perturbed import Perturbed
 from assay.genai._records import Record
 
 NOTE = (

@@ -13,7 +13,8 @@ import pytest
 from assay.errors import InputError
 from assay.genai._client import ChatClient, ClientConfig
 from assay.genai._lexical import sentence_chrf
-from assay.genai._perturb import Perturbed, casing, perturb
+from assay.genai._perturb import casing, perturb
+from assay.genai._perturbed import Perturbed
 from assay.genai._records import Record
 from assay.genai._robustness import PromptTemplate, RobustnessReport, run_robustness
 from tests.genai.conftest import ChatServer, Reply

@@ -43,7 +43,8 @@ from assay.genai._monitor import monitor_outputs
 from assay.genai._monitor_signals import REFUSAL_PHRASES, refusal_flags
 from assay.genai._monitor_spec import GenAIMonitor
 from assay.genai._patient import length, readability, safety_net
-from assay.genai._perturb import COUNTERFACTUALS, PERTURBATIONS, Perturbed, perturb
+from assay.genai._perturb import COUNTERFACTUALS, PERTURBATIONS, perturb
+from assay.genai._perturbed import Perturbed
 from assay.genai._phi_leak import phi_leaks, phi_leaks_batch
 from assay.genai._plan import EvalPlan, EvalSettings, FlagCheck, MetricCheck
 from assay.genai._rag import (
@@ -64,13 +65,8 @@ from assay.genai._records import (
     read_records,
     records_from,
 )
-from assay.genai._robustness import (
-    PerturbationSummary,
-    PromptTemplate,
-    RobustnessItem,
-    RobustnessReport,
-    run_robustness,
-)
+from assay.genai._robustness import PromptTemplate, run_robustness
+from assay.genai._robustness_report import PerturbationSummary, RobustnessItem, RobustnessReport
 from assay.genai._rubrics import Rubric, RubricItem, list_rubrics, load_rubric
 from assay.genai._strata import StrataTable, StratumRow, by_strata
 from assay.genai._structure import json_validity, required_sections
