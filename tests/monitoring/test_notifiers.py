@@ -22,17 +22,15 @@ from aiosmtpd.smtp import Envelope
 from pydantic import TypeAdapter, ValidationError
 
 from assay.errors import InputError
+from assay.monitoring._delivery import DeliveryError, Message, deliver
 from assay.monitoring._notifier_config import NotifierConfig, WebhookConfig, build_notifier
 from assay.monitoring._notifiers import (
     ConsoleNotifier,
-    DeliveryError,
     FileNotifier,
-    Message,
     SlackNotifier,
     SmtpNotifier,
     TeamsNotifier,
     WebhookNotifier,
-    deliver,
     verify_signature,
 )
 from tests.monitoring.conftest import MailHandler, Receiver, free_port

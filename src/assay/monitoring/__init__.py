@@ -8,20 +8,16 @@ complete window idempotently into the store and raises, updates and resolves ale
 
 from assay.monitoring._backtest import DEFAULT_RULES, BacktestResult, BacktestWindow, backtest
 from assay.monitoring._cbpe import CBPE, fit_cbpe
+from assay.monitoring._delivery import DeliveryAttempt, DeliveryError, Message, Notifier, deliver
 from assay.monitoring._evaluate import Reference, WindowResult, evaluate_window
 from assay.monitoring._notifier_config import NotifierConfig, build_notifier
 from assay.monitoring._notifiers import (
     ConsoleNotifier,
-    DeliveryAttempt,
-    DeliveryError,
     FileNotifier,
-    Message,
-    Notifier,
     SlackNotifier,
     SmtpNotifier,
     TeamsNotifier,
     WebhookNotifier,
-    deliver,
     verify_signature,
 )
 from assay.monitoring._records import Alert, MonitorRecords, StoredWindow

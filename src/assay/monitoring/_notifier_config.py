@@ -14,10 +14,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from assay.errors import InputError
+from assay.monitoring._delivery import Notifier
 from assay.monitoring._notifiers import (
     ConsoleNotifier,
     FileNotifier,
-    Notifier,
     SlackNotifier,
     SmtpNotifier,
     TeamsNotifier,

@@ -1,20 +1,17 @@
-"""Delivery of monitoring alerts: console, JSON lines, e-mail, Slack, Teams and signed webhooks.
+"""The notifiers, one per channel: console, JSON lines, e-mail, Slack, Teams and signed webhooks.
 
-A :class:`Message` is built elsewhere; a notifier only transports it (the notifiers a
-monitoring file declares are built in ``_notifier_config``). Every ``send`` raises
-:class:`DeliveryError` with a short reason when the message did not get through, and
-:func:`deliver` retries with exponential backoff and returns the attempts instead of raising,
-so that a failing channel is recorded rather than losing the alert. Only the standard library
-carries messages; secrets (SMTP password, webhook secret, webhook URLs) are read from the
-environment variables a monitoring file names, never from the file itself.
+A notifier only transports a :class:`~assay.monitoring._delivery.Message` (retries and the record
+of attempts are :func:`~assay.monitoring._delivery.deliver`'s; the notifiers a monitoring file
+declares are built in ``_notifier_config``). Every ``send`` raises :class:`DeliveryError` with a
+short reason when the message did not get through. Only the standard library carries messages;
+secrets (SMTP password, webhook secret, webhook URLs) are read from the environment variables a
+monitoring file names, never from the file itself.
 
 >>> import io
 >>> stream = io.StringIO()
 >>> message = Message("[AMBER] sepsis-6h 2.1: calibration", "Slope 0.81 (0.70 to 0.93).",
 ...                   "warning", {"monitor": "sepsis-6h"})
->>> attempts = deliver(message, ConsoleNotifier(stream=stream), retries=0)
->>> [(attempt.notifier, attempt.ok) for attempt in attempts]
-[('console', True)]
+>>> ConsoleNotifier(stream=stream).send(message)
 >>> print(stream.getvalue(), end="")
 [AMBER] sepsis-6h 2.1: calibration
 <BLANKLINE>
@@ -27,7 +24,6 @@ import hashlib
 import hmac
 import http.client
 import json
-import logging
 import os
 import smtplib
 import ssl
@@ -37,71 +33,20 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Any, Literal, Protocol, TextIO
+from typing import Any, TextIO
 
 from assay._version import __version__
-from assay.errors import AssayError, InputError
+from assay.errors import InputError
+from assay.monitoring._delivery import DeliveryError, Message, _utc_now
 
 __all__ = [
-    "ConsoleNotifier", "DeliveryAttempt", "DeliveryError", "FileNotifier", "Message",
-    "Notifier", "SlackNotifier", "SmtpNotifier", "TeamsNotifier", "WebhookNotifier", "deliver",
-    "verify_signature",
+    "ConsoleNotifier", "FileNotifier", "SlackNotifier", "SmtpNotifier", "TeamsNotifier",
+    "WebhookNotifier", "verify_signature",
 ]
-
-logger = logging.getLogger(__name__)
-
-Severity = Literal["info", "warning", "critical"]
-SEVERITIES: tuple[Severity, ...] = ("info", "warning", "critical")
-
-
-@dataclass(frozen=True)
-class Message:
-    """One alert, ready to send: a one-line subject, a plain-text body and a JSON payload."""
-
-    subject: str
-    text: str
-    severity: Severity
-    payload: Mapping[str, Any]
-
-    def __post_init__(self) -> None:
-        if self.severity not in SEVERITIES:
-            raise InputError(f"message severity must be one of {', '.join(SEVERITIES)} "
-                             f"(got {self.severity!r})")
-        if not self.subject.strip() or "\n" in self.subject or "\r" in self.subject:
-            raise InputError(f"message subject must be one non-empty line (got {self.subject!r})")
-
-
-class DeliveryError(AssayError):
-    """A notifier could not deliver a message; the text is the short reason."""
-
-
-class Notifier(Protocol):
-    """Anything with a ``name`` that can ``send`` a :class:`Message` or raise DeliveryError."""
-
-    @property
-    def name(self) -> str: ...
-
-    def send(self, message: Message) -> None: ...
-
-
-@dataclass(frozen=True)
-class DeliveryAttempt:
-    """The outcome of one try of one notifier; ``error`` is None when ``ok``."""
-
-    notifier: str
-    attempt: int
-    ok: bool
-    error: str | None
-    at: datetime
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _json_default(value: Any) -> Any:
@@ -427,36 +372,3 @@ class WebhookNotifier:
     def __repr__(self) -> str:
         return f"WebhookNotifier(<url hidden>, name={self.name!r})"
 
-
-def deliver(message: Message, notifier: Notifier, *, retries: int = 3, backoff: float = 1.0,
-            sleep: Callable[[float], None] = time.sleep,
-            clock: Callable[[], datetime] = _utc_now) -> list[DeliveryAttempt]:
-    """Send ``message`` with up to ``retries`` retries; never raises on a failed delivery.
-
-    Waits ``backoff * 2**k`` seconds before retry ``k + 1`` (1, 2, 4 s by default). A
-    :class:`DeliveryError` or any other exception from the notifier (a bug must not lose an
-    alert) is a failed attempt; the last attempt in the list says whether the message got
-    through.
-    """
-    if retries < 0 or backoff < 0:
-        raise InputError(f"retries and backoff must be 0 or more (got {retries}, {backoff})")
-    attempts: list[DeliveryAttempt] = []
-    for number in range(1, retries + 2):
-        error: str | None = None
-        try:
-            notifier.send(message)
-        except DeliveryError as exc:
-            error = str(exc)
-        except Exception as exc:  # a notifier bug is a failed attempt, never a lost alert
-            logger.exception("notifier %r failed unexpectedly", notifier.name)
-            error = f"{type(exc).__name__}: {exc}"
-        attempts.append(DeliveryAttempt(notifier.name, number, error is None, error, clock()))
-        if error is None:
-            return attempts
-        logger.warning("notifier %r attempt %d of %d failed: %s", notifier.name, number,
-                       retries + 1, error)
-        if number <= retries:
-            sleep(backoff * 2 ** (number - 1))
-    logger.error("notifier %r did not deliver %r after %d attempts", notifier.name,
-                 message.subject, len(attempts))
-    return attempts

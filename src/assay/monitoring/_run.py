@@ -25,9 +25,9 @@ import pandas as pd
 
 from assay.errors import InputError
 from assay.monitoring._alerts import apply_rules, enqueue_notifications, time_transitions
+from assay.monitoring._delivery import Message, deliver
 from assay.monitoring._evaluate import Baseline, WindowResult, prepare_reference
 from assay.monitoring._notifier_config import FileConfig, build_notifier
-from assay.monitoring._notifiers import Message, deliver
 from assay.monitoring._records import Alert, MonitorRecords
 from assay.monitoring._source import read_rows, read_source, rows_before
 from assay.monitoring._spec import MonitorSpec
