@@ -6,13 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from assay.curation._feature_leakage import features_after_prediction, target_leakage
 from assay.curation._leakage import (
     SplitOverlap,
     check_leakage,
-    features_after_prediction,
     patients_across_splits,
     rows_across_splits,
-    target_leakage,
 )
 from assay.datasets import make_inpatient_cohort
 from assay.errors import InputError

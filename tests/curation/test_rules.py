@@ -7,13 +7,8 @@ import pandas as pd
 import pytest
 
 from assay.curation._duplicates import constant_columns, exact_duplicates, near_duplicates
-from assay.curation._rules import (
-    FreshnessRule,
-    RangeRule,
-    rule_from_dict,
-    rules_from_dicts,
-    run_rules,
-)
+from assay.curation._rules import FreshnessRule, RangeRule
+from assay.curation._run_rules import rule_from_dict, rules_from_dicts, run_rules
 from assay.datasets import make_inpatient_cohort
 from assay.errors import InputError, PlanError
 

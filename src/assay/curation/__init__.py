@@ -21,20 +21,22 @@ from assay.curation._cohort import (
 )
 from assay.curation._datasheet import Datasheet, build_datasheet, read_answers
 from assay.curation._duplicates import constant_columns, exact_duplicates, near_duplicates
+from assay.curation._feature_leakage import (
+    FeatureAfterPrediction,
+    TargetLeak,
+    features_after_prediction,
+    target_leakage,
+)
 from assay.curation._flow import flow_png, flow_svg
 from assay.curation._labels import confident_joint, cross_validated_probabilities, label_issues
 from assay.curation._leakage import (
-    FeatureAfterPrediction,
     LeakageReport,
     PatientsAcrossSplits,
     RowsAcrossSplits,
     SplitOverlap,
-    TargetLeak,
     check_leakage,
-    features_after_prediction,
     patients_across_splits,
     rows_across_splits,
-    target_leakage,
 )
 from assay.curation._phi import detect_phi, detect_phi_batch, detect_phi_in_column
 from assay.curation._phi_redact import RedactionMode, redact
@@ -69,10 +71,8 @@ from assay.curation._rules import (
     RegexRule,
     RowCountRule,
     UniqueRule,
-    rule_from_dict,
-    rules_from_dicts,
-    run_rules,
 )
+from assay.curation._run_rules import rule_from_dict, rules_from_dicts, run_rules
 
 __all__ = [
     "MEASUREMENTS",

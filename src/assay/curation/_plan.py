@@ -29,9 +29,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from assay._yaml import describe_validation_error, load_yaml_mapping, read_yaml_file
 from assay.curation._duplicates import constant_columns, exact_duplicates, near_duplicates
-from assay.curation._leakage import features_after_prediction, target_leakage
+from assay.curation._feature_leakage import features_after_prediction, target_leakage
 from assay.curation._plausibility import MEASUREMENTS, check_plausibility
-from assay.curation._rules import _RULE_NAMES, Finding, QualityRule, run_rules
+from assay.curation._rules import _RULE_NAMES, Finding, QualityRule
+from assay.curation._run_rules import run_rules
 from assay.errors import PlanError
 
 __all__ = ["CurationPlan"]
