@@ -33,10 +33,11 @@ _NOT_FOR_NER = ("tok2vec", "tagger", "attribute_ruler", "parser", "lemmatizer", 
 _CITY_BEFORE_STATE = re.compile(r"^,? ?[A-Z]{2}\b")
 _STATE_CODE = re.compile(r"[A-Z]{2}")
 _NAME_TOKEN = re.compile(r"(?:O')?[A-Z][a-z]+(?:['-][A-Z][a-z]+)?")
-# The model decides on a token from the tokens around it: its token-to-vector layers see four
-# tokens either side, and each decision also reads the token before. Run on a stretch reaching
-# this many tokens beyond every word that could be part of a name, it finds what it finds on the
-# whole text, at a fraction of the cost (see :func:`_name_windows`).
+# The model decides on a token from the tokens around it: each decision reads the token, the one
+# before and the first token of an entity it is in, each seen by token-to-vector layers with four
+# tokens either side. Run on a stretch reaching this many tokens beyond every word that could be
+# part of a name, it finds what it finds on the whole text, at a fraction of the cost (see
+# :func:`_name_windows`).
 _CONTEXT = 8
 
 
