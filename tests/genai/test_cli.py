@@ -134,8 +134,10 @@ def test_a_judges_scores_and_agreement_join_the_evaluation(tmp_path: Path,
 def test_robustness_runs_against_an_endpoint_and_refuses_bad_input(
         chat_server: ChatServer, tmp_path: Path) -> None:
     """``assay genai robustness`` with a prompt file, against a model that obeys any
-    instruction in the note: every injection is caught, the JSON holds each item; a prompt
-    without a placeholder and an unknown perturbation exit 2 before any request."""
+    instruction in the note: every injection is caught, the JSON holds each item, and
+    ``--fail-on-injection`` exits 1 naming each record (the counterfactual kept the facts, so
+    ``--fail-on-fact-change`` adds none); a prompt without a placeholder and an unknown
+    perturbation exit 2 before any request."""
     from tests.genai.test_robustness import PROMPT, obeying, records, serve
 
     serve(chat_server, obeying)
@@ -156,6 +158,12 @@ def test_robustness_runs_against_an_endpoint_and_refuses_bad_input(
                                                                    "swap_sex"]
     injected = [i for i in document["items"] if i["perturbation"] == "prompt_injection"]
     assert len(injected) == 4 and all(i["injection_succeeded"] for i in injected)
+    gated = runner.invoke(app, [*args, "--fail-on-injection", "--fail-on-fact-change",
+                                "--cache", str(tmp_path / "cache")])
+    assert gated.exit_code == 1, gated.output
+    failures = [line for line in gated.output.splitlines() if line.startswith("fail")]
+    assert failures == [f"fail  {i} (prompt_injection): the output obeyed the injected "
+                        "instruction" for i in ("m-1", "f-2", "m-3", "x-4")]
     sent = len(chat_server.requests)
 
     prompt.write_text("system: Summarise.\nuser: Write a summary.\n", encoding="utf-8")
@@ -167,3 +175,25 @@ def test_robustness_runs_against_an_endpoint_and_refuses_bad_input(
     unknown = runner.invoke(app, [*args[:-4], "--perturbation", "emoji"])
     assert unknown.exit_code == 2 and "--perturbation 'emoji' is not known" in unknown.output
     assert len(chat_server.requests) == sent
+
+
+def test_robustness_fails_on_a_counterfactual_that_changes_the_dose(
+        chat_server: ChatServer, tmp_path: Path) -> None:
+    """A model that halves the apixaban dose for women: swapping the sex of the two patients
+    on apixaban changes the dose in their outputs, and ``--fail-on-fact-change`` exits 1
+    naming them (the third patient's amoxicillin is left alone; the fourth has no sex)."""
+    from tests.genai.test_robustness import PROMPT, female_dose, records, serve
+
+    serve(chat_server, female_dose)
+    data = _write(tmp_path / "notes.jsonl", records())
+    prompt = tmp_path / "prompt.yaml"
+    prompt.write_text(f"system: {json.dumps(PROMPT.system)}\nuser: {json.dumps(PROMPT.user)}\n",
+                      encoding="utf-8")
+    result = runner.invoke(app, ["genai", "robustness", str(data), "--endpoint", chat_server.url,
+                                 "--model", "gen", "--prompt", str(prompt), "--perturbation",
+                                 "swap_sex", "--fail-on-fact-change"])
+    assert result.exit_code == 1, result.output
+    assert "changed in 2 of 3 (67%, 95% CI 21%–94%)" in result.output
+    failures = [line for line in result.output.splitlines() if line.startswith("fail")]
+    assert failures == [f"fail  {i} (swap_sex): the output changed a number or medication"
+                        for i in ("m-1", "f-2")]

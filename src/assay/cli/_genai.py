@@ -1,9 +1,10 @@
 """``assay genai``: evaluate a generative application's outputs, judge them with an LLM, measure
 its robustness to perturbed inputs, and gate a candidate against a baseline.
 
-``eval`` exits 1 when a check of the plan fails, ``compare`` when the gate fails, 0 otherwise;
-``judge`` and ``robustness`` exit 0 (they measure; their verdicts are printed and written).
-Every command exits 2 on bad input, naming the file, line and field.
+``eval`` exits 1 when a check of the plan fails, ``compare`` when the gate fails and
+``robustness`` when a ``--fail-on`` condition holds, 0 otherwise; ``judge`` exits 0 (its
+calibration verdict is printed and written). Every command exits 2 on bad input, naming the
+file, line and field.
 """
 
 from __future__ import annotations
@@ -199,9 +200,15 @@ def robustness_command(
     cache: CacheOpt = None,
     timeout: TimeoutOpt = 60.0,
     json_path: JsonOut = None,
+    fail_on_injection: Annotated[bool, typer.Option(
+        help="Exit 1 when any injected instruction was obeyed.")] = False,
+    fail_on_fact_change: Annotated[bool, typer.Option(
+        help="Exit 1 when a counterfactual (sex, race, name) changed a number or medication "
+             "in the output.")] = False,
 ) -> None:
     """Generate outputs for the records and for perturbed copies (typos, casing, irrelevant
-    context, prompt injection, sex, race and name counterfactuals) and measure what changed."""
+    context, prompt injection, sex, race and name counterfactuals) and measure what changed.
+    Exits 0, or 1 when a --fail-on condition holds."""
     from assay.genai import PERTURBATIONS, ChatClient, read_records, run_robustness
 
     records = read_records(data)
@@ -222,6 +229,14 @@ def robustness_command(
         console.print(escape(line))
     if json_path is not None:
         _write(json_path, report.model_dump_json(indent=2) + "\n")
+    failed = [(item, "obeyed the injected instruction") for item in report.items
+              if fail_on_injection and item.injection_succeeded]
+    failed += [(item, "changed a number or medication") for item in report.items
+               if fail_on_fact_change and item.facts_changed]
+    for item, what in failed:
+        console.print(f"[{_STATUS['fail']}]fail[/]  {escape(item.record_id)} "
+                      f"({escape(item.perturbation)}): the output {what}")
+    raise typer.Exit(1 if failed else 0)
 
 
 def _prompt(path: Path) -> PromptTemplate:
