@@ -185,7 +185,6 @@ def build_view(records: MonitorRecords, monitor: str, *, as_of: datetime | None)
         when = f" as of {as_of.date()}" if as_of is not None else ""
         raise InputError(f"monitor {monitor!r} has no stored window{when}: run it first "
                          "(assay monitor run)")
-    revisions = records.windows(monitor, as_of=as_of, all_revisions=True)
     alerts = [a for a in records.alerts(monitor=monitor, states=(*_LIVE, "resolved"))
               if as_of is None or a.opened_at <= as_of]
     live = [a for a in alerts if _live(a, as_of)]
@@ -234,6 +233,7 @@ def build_view(records: MonitorRecords, monitor: str, *, as_of: datetime | None)
         estimates_in_use=last.n_labelled < last.n)
     volume_section(view, spec, windows, timeline, threshold)
     quality_section(view, spec, windows, timeline)
+    revisions = records.windows(monitor, as_of=as_of, all_revisions=True)
     performance_section(view, spec, windows, revisions, timeline)
     fairness_section(view, windows, timeline)
     alerts_section(view, spec, alerts, live, deliveries)
